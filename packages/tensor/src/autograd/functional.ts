@@ -1,0 +1,39 @@
+import { GradError } from '../errors.js';
+import { view } from '../ops/movement.js';
+import type { Tensor } from '../tensor.js';
+import { gradients } from './engine.js';
+import { isGradEnabled } from './mode.js';
+
+/**
+ * Wraps `fn` so that it returns its scalar value and the gradient with respect to every argument. When
+ * an argument itself requires a gradient (an outer `grad` is recording), the returned gradients stay on
+ * the graph, so `grad(grad(f))` gives second derivatives.
+ */
+export function valueAndGrad<A extends Tensor[]>(fn: (...args: A) => Tensor): (...args: A) => { value: Tensor; grads: Tensor[] } {
+  return (...args: A) => {
+    const outer = isGradEnabled() && args.some((a) => a.requiresGrad);
+    if (!isGradEnabled()) throw new GradError('valueAndGrad: called inside noGrad, where nothing is recorded');
+    const inputs = args.map((a) => view(a).setRequiresGrad()) as A;
+    const value = fn(...inputs);
+    if (value.size !== 1) throw new GradError(`valueAndGrad: fn returned shape [${value.shape}]; it must return one element`);
+    const grads = value.requiresGrad ? gradients(value, inputs, undefined, { createGraph: outer }) : inputs.map(() => null);
+    const filled = grads.map((g, i) => g ?? zerosFor(inputs[i]));
+    for (const input of inputs) if (!filled.includes(input)) input.dispose();
+    return { value, grads: filled };
+  };
+}
+
+/** Wraps `fn` so that it returns the gradient of its scalar output with respect to each argument. */
+export function grad<A extends Tensor[]>(fn: (...args: A) => Tensor): (...args: A) => Tensor[] {
+  const both = valueAndGrad(fn);
+  return (...args: A) => {
+    const { value, grads } = both(...args);
+    value.dispose();
+    return grads;
+  };
+}
+
+import { zerosLike } from '../ops/creation.js';
+function zerosFor(t: Tensor): Tensor {
+  return zerosLike(t);
+}

@@ -1,0 +1,183 @@
+import { allocateArray, type TypedArray } from '../../dtype.js';
+import { ArgumentError } from '../../errors.js';
+import { sizeOf } from '../../shape.js';
+import type { CpuKernel, CpuKernelTable } from './kernel.js';
+import { dense, moveAxesLast, movedOutputOffsets } from './strided.js';
+
+/** Runs `rowFn` over every row along `axis` and writes each result row back in place of its input row. */
+function alongAxis(rowFn: (row: Float64Array) => void): CpuKernel<'softmax' | 'logSoftmax'> {
+  return ([x], { axis }, out) => {
+    const moved = dense(moveAxesLast(x, [axis]));
+    const length = x.shape[axis];
+    const targets = movedOutputOffsets(out.shape, [axis]);
+    const result = allocateArray(out.dtype, moved.length);
+    const row = new Float64Array(length);
+    for (let start = 0; start < moved.length; start += length) {
+      for (let i = 0; i < length; i++) row[i] = moved[start + i];
+      rowFn(row);
+      for (let i = 0; i < length; i++) result[targets[start + i]] = row[i];
+    }
+    return result;
+  };
+}
+
+function rowMax(row: ArrayLike<number>): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < row.length; i++) if (row[i] > m || Number.isNaN(row[i])) m = row[i];
+  return m;
+}
+
+/** Softmax of one row in place; a row with no finite maximum (all -inf) becomes zeros. */
+function softmaxRow(row: Float64Array): void {
+  const m = rowMax(row);
+  if (m === Number.NEGATIVE_INFINITY) {
+    row.fill(0);
+    return;
+  }
+  let total = 0;
+  for (let i = 0; i < row.length; i++) {
+    row[i] = Math.exp(row[i] - m);
+    total += row[i];
+  }
+  for (let i = 0; i < row.length; i++) row[i] /= total;
+}
+
+function logSoftmaxRow(row: Float64Array): void {
+  const m = rowMax(row);
+  if (m === Number.NEGATIVE_INFINITY) return;
+  let total = 0;
+  for (let i = 0; i < row.length; i++) total += Math.exp(row[i] - m);
+  const shift = m + Math.log(total);
+  for (let i = 0; i < row.length; i++) row[i] -= shift;
+}
+
+/** Normalizes each row of the last axis in place of a copy; `scale` gives the factor from the row's values. */
+function normalizeRows(scale: (row: TypedArray, start: number, length: number) => [number, number]): CpuKernel<'layerNorm' | 'rmsNorm'> {
+  return ([x], _attrs, out) => {
+    const source = dense(x);
+    const length = x.shape[x.shape.length - 1];
+    const result = allocateArray(out.dtype, source.length);
+    for (let start = 0; start < source.length; start += length) {
+      const [shift, factor] = scale(source, start, length);
+      for (let i = start; i < start + length; i++) result[i] = (source[i] - shift) * factor;
+    }
+    return result;
+  };
+}
+
+const layerNormKernel: CpuKernel<'layerNorm'> = (inputs, attrs, out) =>
+  normalizeRows((row, start, length) => {
+    let mean = 0;
+    for (let i = start; i < start + length; i++) mean += row[i];
+    mean /= length;
+    let variance = 0;
+    for (let i = start; i < start + length; i++) variance += (row[i] - mean) ** 2;
+    return [mean, 1 / Math.sqrt(variance / length + attrs.eps)];
+  })(inputs, attrs, out);
+
+const rmsNormKernel: CpuKernel<'rmsNorm'> = (inputs, attrs, out) =>
+  normalizeRows((row, start, length) => {
+    let squares = 0;
+    for (let i = start; i < start + length; i++) squares += row[i] * row[i];
+    return [0, 1 / Math.sqrt(squares / length + attrs.eps)];
+  })(inputs, attrs, out);
+
+/** Per-row cross-entropy: logsumexp(z) - ((1 - s) z_t + (s / C) sum(z)); 0 for ignored rows. */
+const crossEntropyKernel: CpuKernel<'crossEntropy'> = ([logits, targets], { ignoreIndex, labelSmoothing }, out) => {
+  const z = dense(logits);
+  const t = dense(targets);
+  const [rows, classes] = logits.shape;
+  const result = allocateArray(out.dtype, rows);
+  for (let r = 0; r < rows; r++) {
+    const target = t[r];
+    if (target === ignoreIndex) continue;
+    if (target < 0 || target >= classes) {
+      throw new ArgumentError('crossEntropy', `target ${target} in row ${r} is outside [0, ${classes}) and is not ignoreIndex ${ignoreIndex}`);
+    }
+    const row = z.subarray(r * classes, (r + 1) * classes);
+    const m = rowMax(row);
+    let total = 0;
+    let rowSum = 0;
+    for (let c = 0; c < classes; c++) {
+      total += Math.exp(row[c] - m);
+      rowSum += row[c];
+    }
+    const lse = m + Math.log(total);
+    result[r] = lse - ((1 - labelSmoothing) * row[target] + (labelSmoothing / classes) * rowSum);
+  }
+  return result;
+};
+
+/** Attention with the softmax of each query row over its allowed keys; no allowed key gives zeros. */
+const attentionKernel: CpuKernel<'attention'> = (inputs, { causal, scale, hasMask }, out) => {
+  const [q, k, v] = inputs.map(dense);
+  const mask = hasMask ? dense(inputs[3]) : null;
+  const [batch, heads, tq, d] = inputs[0].shape;
+  const [, kvHeads, s] = inputs[1].shape;
+  const dv = inputs[2].shape[3];
+  const group = heads / kvHeads;
+  const result = allocateArray(out.dtype, sizeOf(out.shape));
+  const weights = new Float64Array(s);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const kvBase = (b * kvHeads + Math.floor(h / group)) * s;
+      for (let i = 0; i < tq; i++) {
+        const qBase = ((b * heads + h) * tq + i) * d;
+        const maskBase = ((b * heads + h) * tq + i) * s;
+        for (let j = 0; j < s; j++) {
+          const allowed = (!causal || j <= i + s - tq) && (mask === null || mask[maskBase + j] !== 0);
+          if (!allowed) {
+            weights[j] = Number.NEGATIVE_INFINITY;
+            continue;
+          }
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += q[qBase + c] * k[(kvBase + j) * d + c];
+          weights[j] = dot * scale;
+        }
+        softmaxRow(weights);
+        const outBase = ((b * heads + h) * tq + i) * dv;
+        for (let j = 0; j < s; j++) {
+          const w = weights[j];
+          if (w === 0) continue;
+          for (let c = 0; c < dv; c++) result[outBase + c] += w * v[(kvBase + j) * dv + c];
+        }
+      }
+    }
+  }
+  return result;
+};
+
+/** Batched (..., m, k) x (..., k, n), accumulating each output row in double precision. */
+const matmulKernel: CpuKernel<'matmul'> = ([a, b], _attrs, out) => {
+  const left = dense(a);
+  const right = dense(b);
+  const rank = a.shape.length;
+  const [m, k] = [a.shape[rank - 2], a.shape[rank - 1]];
+  const n = b.shape[rank - 1];
+  const batch = sizeOf(a.shape.slice(0, -2));
+  const result = allocateArray(out.dtype, batch * m * n);
+  const row = new Float64Array(n);
+  for (let p = 0; p < batch; p++) {
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      const aBase = (p * m + i) * k;
+      for (let l = 0; l < k; l++) {
+        const scalar = left[aBase + l];
+        const bBase = (p * k + l) * n;
+        for (let j = 0; j < n; j++) row[j] += scalar * right[bBase + j];
+      }
+      result.set(row, (p * m + i) * n);
+    }
+  }
+  return result;
+};
+
+export const FUSED_KERNELS: CpuKernelTable<'softmax' | 'logSoftmax' | 'crossEntropy' | 'layerNorm' | 'rmsNorm' | 'attention' | 'matmul'> = {
+  softmax: alongAxis(softmaxRow),
+  logSoftmax: alongAxis(logSoftmaxRow),
+  crossEntropy: crossEntropyKernel,
+  layerNorm: layerNormKernel,
+  rmsNorm: rmsNormKernel,
+  attention: attentionKernel,
+  matmul: matmulKernel,
+};

@@ -1,0 +1,15 @@
+import { registerBackend } from './backend.js';
+import { CpuBackend } from './backends/cpu/index.js';
+
+registerBackend('cpu', () => new CpuBackend());
+
+export { gradients, backward, type GradientOptions } from './autograd/engine.js';
+export { grad, valueAndGrad } from './autograd/functional.js';
+export { isGradEnabled, noGrad } from './autograd/mode.js';
+export { type Backend, type BufferView, currentBackendName, getBackend, registerBackend, registeredBackends, useBackend } from './backend.js';
+export { type DType, type TypedArray } from './dtype.js';
+export * from './errors.js';
+export { keep, memory, type MemoryInfo, scope, scopeAsync } from './memory.js';
+export * from './ops/api.js';
+export { Generator, type GeneratorState, getDefaultGenerator, manualSeed } from './random/generator.js';
+export { type NestedArray, Tensor, type TensorLike } from './tensor.js';

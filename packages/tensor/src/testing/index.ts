@@ -1,0 +1,1 @@
+export { gradcheck, type GradcheckMismatch, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
