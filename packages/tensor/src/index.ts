@@ -7,8 +7,22 @@ export { gradients, backward, type GradientOptions } from './autograd/engine.js'
 export { grad, valueAndGrad } from './autograd/functional.js';
 export { isGradEnabled, noGrad } from './autograd/mode.js';
 export { type Backend, type BufferView, currentBackendName, getBackend, registerBackend, registeredBackends, useBackend } from './backend.js';
-export { type DType, type TypedArray } from './dtype.js';
+export type { DType, TypedArray } from './dtype.js';
 export * from './errors.js';
+export {
+  type LoadedSafetensors,
+  type LoadOptions,
+  loadSafetensorsBytes,
+  type SaveOptions,
+  saveSafetensorsBytes,
+} from './io/safetensors.js';
+export {
+  parseSafetensors,
+  type RawTensor,
+  SafetensorsError,
+  type SafetensorsDtype,
+  serializeSafetensors,
+} from './io/safetensors-format.js';
 export { keep, memory, type MemoryInfo, scope, scopeAsync } from './memory.js';
 export * from './ops/api.js';
 export { Generator, type GeneratorState, getDefaultGenerator, manualSeed } from './random/generator.js';

@@ -96,6 +96,7 @@ export function logicalNot(x: Tensor): Tensor {
 }
 
 /** True where the element is neither NaN nor infinite. */
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the name matches the Tensor method; callers import it explicitly
 export function isFinite(x: Tensor): Tensor {
   return apply('isFinite', [x], {});
 }

@@ -1,5 +1,5 @@
 import { noGrad } from '../autograd/mode.js';
-import { type DType, type TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { apply } from '../runtime.js';
 import type { NestedArray, Tensor } from '../tensor.js';
