@@ -21,6 +21,9 @@ function orderFromOutputs(outputs: readonly Tensor[], targets: ReadonlySet<Tenso
     while (stack.length > 0) {
       const frame = stack[stack.length - 1];
       const [t, next] = frame;
+      if (t.isDisposed) {
+        throw new DisposedError('backward', `a tensor of shape [${t.shape}] on the graph was disposed before backward() ran; keep it alive until then`);
+      }
       if (next === 0 && leadsToTarget.has(t)) {
         stack.pop();
         continue;

@@ -1,4 +1,5 @@
 import { GradError } from '../errors.js';
+import { zerosLike } from '../ops/creation.js';
 import { view } from '../ops/movement.js';
 import type { Tensor } from '../tensor.js';
 import { gradients } from './engine.js';
@@ -17,8 +18,10 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...args: A) => Tensor): (.
     const value = fn(...inputs);
     if (value.size !== 1) throw new GradError(`valueAndGrad: fn returned shape [${value.shape}]; it must return one element`);
     const grads = value.requiresGrad ? gradients(value, inputs, undefined, { createGraph: outer }) : inputs.map(() => null);
-    const filled = grads.map((g, i) => g ?? zerosFor(inputs[i]));
-    for (const input of inputs) if (!filled.includes(input)) input.dispose();
+    const filled = grads.map((g, i) => g ?? zerosLike(inputs[i]));
+    // With createGraph the returned gradients refer to the input views, so those stay alive (the
+    // enclosing scope disposes them); otherwise nothing refers to them any more.
+    if (!outer) for (const input of inputs) if (!filled.includes(input)) input.dispose();
     return { value, grads: filled };
   };
 }
@@ -31,9 +34,4 @@ export function grad<A extends Tensor[]>(fn: (...args: A) => Tensor): (...args: 
     value.dispose();
     return grads;
   };
-}
-
-import { zerosLike } from '../ops/creation.js';
-function zerosFor(t: Tensor): Tensor {
-  return zerosLike(t);
 }
