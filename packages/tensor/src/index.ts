@@ -24,6 +24,10 @@ export {
   serializeSafetensors,
 } from './io/safetensors-format.js';
 export { keep, memory, type MemoryInfo, scope, scopeAsync } from './memory.js';
+export * as nn from './nn/index.js';
+export { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, RMSNorm, Sequential, StateDictError } from './nn/index.js';
+export * as optim from './optim/index.js';
+export { AdamW, clipGradNorm, Optimizer, OptimizerStateError, SGD } from './optim/index.js';
 export * from './ops/api.js';
 export { Generator, type GeneratorState, getDefaultGenerator, manualSeed } from './random/generator.js';
 export { type NestedArray, Tensor, type TensorLike } from './tensor.js';

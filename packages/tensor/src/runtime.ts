@@ -4,7 +4,7 @@ import { BackendError, DisposedError } from './errors.js';
 import { Storage } from './memory.js';
 import { isViewOp, type OpAttrs, type OpName, type ViewOp } from './ops/defs.js';
 import { RULES } from './ops/rules.js';
-import { contiguousStrides, sizeOf } from './shape.js';
+import { contiguousStrides, shapesEqual, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
 export function viewOf(t: Tensor): BufferView {
@@ -27,7 +27,8 @@ function checkInputs(op: string, inputs: readonly Tensor[]): void {
 function viewLayout<P extends ViewOp>(x: Tensor, op: P, attrs: OpAttrs[P], shape: number[]) {
   switch (op) {
     case 'reshape':
-      return { strides: contiguousStrides(shape), offset: x.offset };
+      // A same-shape reshape (view, detach) keeps the source's strides, which may be permuted or expanded.
+      return { strides: shapesEqual(shape, x.shape) ? [...x.strides] : contiguousStrides(shape), offset: x.offset };
     case 'permute': {
       const { axes } = attrs as OpAttrs['permute'];
       return { strides: axes.map((a) => x.strides[a]), offset: x.offset };
