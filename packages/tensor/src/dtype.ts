@@ -61,6 +61,7 @@ export function castScalar(value: number, dtype: DType): number {
     case 'i32':
       return Number.isNaN(value) ? 0 : value | 0;
     case 'bool':
-      return value !== 0 && !Number.isNaN(value) ? 1 : 0;
+      // NaN is nonzero, so it is true, as in C, NumPy and PyTorch
+      return value !== 0 ? 1 : 0;
   }
 }

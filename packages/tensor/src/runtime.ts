@@ -4,7 +4,7 @@ import { BackendError, DisposedError } from './errors.js';
 import { Storage } from './memory.js';
 import { isViewOp, type OpAttrs, type OpName, type ViewOp } from './ops/defs.js';
 import { RULES } from './ops/rules.js';
-import { contiguousStrides, shapesEqual, sizeOf } from './shape.js';
+import { contiguousStrides, isContiguous, shapesEqual, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
 export function viewOf(t: Tensor): BufferView {
@@ -26,9 +26,14 @@ function checkInputs(op: string, inputs: readonly Tensor[]): void {
 /** Strides and offset of a view op's output over the input's storage. */
 function viewLayout<P extends ViewOp>(x: Tensor, op: P, attrs: OpAttrs[P], shape: number[]) {
   switch (op) {
-    case 'reshape':
+    case 'reshape': {
       // A same-shape reshape (view, detach) keeps the source's strides, which may be permuted or expanded.
-      return { strides: shapesEqual(shape, x.shape) ? [...x.strides] : contiguousStrides(shape), offset: x.offset };
+      if (shapesEqual(shape, x.shape)) return { strides: [...x.strides], offset: x.offset };
+      if (!isContiguous(x.shape, x.strides)) {
+        throw new Error(`internal: reshape primitive received a strided view of shape [${x.shape}]; use ops.reshape`);
+      }
+      return { strides: contiguousStrides(shape), offset: x.offset };
+    }
     case 'permute': {
       const { axes } = attrs as OpAttrs['permute'];
       return { strides: axes.map((a) => x.strides[a]), offset: x.offset };

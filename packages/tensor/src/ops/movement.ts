@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { apply } from '../runtime.js';
-import { broadcastShapes, normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import { broadcastShapes, isContiguous, normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { castTo } from './elementwise.js';
 
@@ -25,7 +25,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     }
     target[unknown] = x.size / known;
   }
-  const source = x.isContiguous || shapesEqual(x.shape, target) ? x : contiguous(x);
+  const source = isContiguous(x.shape, x.strides) || shapesEqual(x.shape, target) ? x : contiguous(x);
   return apply('reshape', [source], { shape: target });
 }
 

@@ -117,8 +117,11 @@ const ARITHMETIC_VJP: { [K in ArithmeticOp]: BinaryVjp } = {
   sub: (_a, _b, _y, g) => [g, neg(g)],
   mul: (a, b, _y, g) => [mul(g, b), mul(g, a)],
   div: (_a, b, y, g) => [div(g, b), neg(div(mul(g, y), b))],
-  // d/da a^b = b a^(b-1); d/db a^b = a^b log(a), taken as 0 where a = 0
-  pow: (a, b, y, g) => [mul(g, mul(b, pow(a, sub(b, 1)))), where(eq(a, 0), 0, mul(g, mul(y, log(a))))],
+  // d/da a^b = b a^(b-1), taken as 0 where b = 0 (else 0 * inf at a = 0); d/db a^b = a^b log(a), taken as 0 where a = 0
+  pow: (a, b, y, g) => [
+    where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))),
+    where(eq(a, 0), 0, mul(g, mul(y, log(a)))),
+  ],
   maximum: pickVjp((a, b) => gt(a, b)),
   minimum: pickVjp((a, b) => lt(a, b)),
 };

@@ -37,9 +37,9 @@ export function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
-/** log(sigmoid(x)) = -softplus(-x). */
+/** log(sigmoid(x)) = -softplus(-x); `0 -` rather than unary minus so that large x gives +0, not -0. */
 export function logSigmoid(x: number): number {
-  return -softplus(-x);
+  return 0 - softplus(-x);
 }
 
 /** Rounds halves to the nearest even integer, as PyTorch and NumPy do. */
