@@ -35,6 +35,13 @@ export function checkNoLeaks(): void {
   afterEach(() => expect(memory().tensors, 'live tensors after the test').toBe(0));
 }
 
+/** Runs `fn` and asserts that live tensors, buffers and bytes are back where they started. */
+export function expectMemoryUnchanged(fn: () => void): void {
+  const before = memory();
+  fn();
+  expect(memory()).toEqual(before);
+}
+
 /** Deterministic numbers in [low, high) from mulberry32, independent of the library's generator. */
 export function randomValues(count: number, seed: number, low = -1, high = 1): number[] {
   let state = seed >>> 0;

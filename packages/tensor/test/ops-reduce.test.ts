@@ -250,6 +250,23 @@ describe('reductions edge cases', () => {
     });
   });
 
+  it('logsumexp gradient at f32 min is a softmax', () => {
+    scope(() => {
+      // m + log(2) rounds to m at |m| = 3.4e38, so exp(x - output) would give weights of 1, not 1/2
+      const x = tensor([-3.4028234663852886e38, -3.4028234663852886e38]).setRequiresGrad();
+      T.logsumexp(x).backward();
+      expect(valuesOf(x.grad!)).toEqual([0.5, 0.5]);
+    });
+  });
+
+  it('logsumexp gradient of an all -inf group is zero', () => {
+    scope(() => {
+      const x = f64([[Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY], [0, 0]]).setRequiresGrad();
+      T.sum(T.logsumexp(x, 1)).backward();
+      expectAllClose(x.grad!, [0, 0, 0.5, 0.5], { atol: 0 });
+    });
+  });
+
   it('logsumexp gradient ignores -inf entries', () => {
     scope(() => {
       const x = f64([Number.NEGATIVE_INFINITY, 0, 0]).setRequiresGrad();

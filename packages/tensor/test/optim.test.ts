@@ -210,7 +210,7 @@ describe('SGD', () => {
 });
 
 describe('optimizer step', () => {
-  /** One step of mean squared error regression on fixed data. */
+  /** Runs one step of mean squared error regression on fixed data. */
   function trainStep(model: Linear, optimizer: optim.Optimizer): void {
     optimizer.zeroGrad();
     scope(() => {

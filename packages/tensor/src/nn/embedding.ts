@@ -25,7 +25,7 @@ export class Embedding extends Module {
 
   /** ids: integer tensor of any shape (*) -> (*, embeddingDim). An id outside [0, numEmbeddings) raises. */
   forward(ids: Tensor): Tensor {
-    if (ids.dtype !== 'i32') throw new DTypeError('Embedding', [ids.dtype], 'ids must be i32; convert them with .cast("i32")');
+    if (ids.dtype !== 'i32') throw new DTypeError('Embedding', [ids.dtype], 'ids must be i32. Convert them with .cast("i32")');
     const flat = reshape(ids, [-1]); // (N)
     const rows = indexSelect(this.weight, 0, flat); // (N, dim)
     return reshape(rows, [...ids.shape, this.embeddingDim]); // (*, dim)

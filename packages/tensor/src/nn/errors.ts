@@ -24,9 +24,9 @@ export class StateDictError extends Error {
     const others = keys.length > 1 ? ` (${keys.length} keys in all: ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', ...' : ''})` : '';
     switch (problem) {
       case 'missing':
-        return `loadStateDict: missing key "${key}"${others}; the module has this parameter but the state dict does not. Pass {strict: false} to keep its current value`;
+        return `loadStateDict: missing key "${key}"${others}. The module has this parameter but the state dict does not. Pass {strict: false} to keep its current value`;
       case 'unexpected':
-        return `loadStateDict: unexpected key "${key}"${others}; the module has no parameter of that name. Pass {strict: false} to ignore it`;
+        return `loadStateDict: unexpected key "${key}"${others}. The module has no parameter of that name. Pass {strict: false} to ignore it`;
       case 'shape':
         return `loadStateDict: shape mismatch for "${key}": the parameter has shape ${formatShape(expected ?? [])} but the state dict has ${formatShape(actual ?? [])}`;
     }

@@ -46,10 +46,10 @@ export class Module {
       throw new ArgumentError('registerParameter', `name "${name}" is already used on this ${this.constructor.name}`);
     }
     if (value.node !== null) {
-      throw new ArgumentError('registerParameter', `"${name}" is the output of ${value.node.op}; register a leaf such as value.detach()`);
+      throw new ArgumentError('registerParameter', `"${name}" is the output of ${value.node.op}. Register a leaf such as value.detach()`);
     }
     if (!value.isContiguous) {
-      throw new ArgumentError('registerParameter', `"${name}" is a strided view; register value.contiguous() instead`);
+      throw new ArgumentError('registerParameter', `"${name}" is a strided view. Register value.contiguous() instead`);
     }
     keep(value).setRequiresGrad(true);
     this.ownParameters.set(name, value);
@@ -112,10 +112,10 @@ export class Module {
   }
 
   /**
-   * Every parameter by dotted name (a tensor registered under two names appears under both), as new views of the
-   * current storage. Updates replace a parameter's storage instead of writing into it, so the views
-   * are snapshots: they keep the values of this call after later optimizer steps. The caller owns the
-   * views and disposes them (or creates them inside a `scope`).
+   * Returns every parameter by dotted name as a new view of its current storage; a tensor registered
+   * under two names appears under both. Updates replace a parameter's storage instead of writing into
+   * it, so the views are snapshots that keep the values of this call after later optimizer steps. The
+   * caller owns the views and disposes them (or creates them inside a `scope`).
    */
   stateDict(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
@@ -146,7 +146,7 @@ export class Module {
     for (const [name, p] of present) {
       const value = state.get(name)!;
       if (value.backend !== p.backend) {
-        throw new BackendError(value.backend.name, `loadStateDict: "${name}" is not on the module's backend ${p.backend.name}; move it with .to()`);
+        throw new BackendError(value.backend.name, `loadStateDict: "${name}" is not on the module's backend ${p.backend.name}. Move it with .to()`);
       }
     }
 

@@ -2,7 +2,8 @@ import { ArgumentError } from '../errors.js';
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { ReduceAttrs } from './defs.js';
-import { castTo, div, eq, exp, mul, sub } from './elementwise.js';
+import { castTo, div, eq, mul } from './elementwise.js';
+import { softmax } from './fused.js';
 import { broadcastTo, permute, reshape } from './movement.js';
 import { cumprod } from './order.js';
 import type { RuleTable } from './rule.js';
@@ -43,6 +44,21 @@ function prodVjp(x: Tensor, g: Tensor, attrs: ReduceAttrs): Tensor {
   return mul(expandReduced(g, x.shape, attrs), permute(others, inverse));
 }
 
+/**
+ * Gradient of logsumexp: softmax of x over the reduced axes (moved last and merged into one). Taken from
+ * the softmax kernel rather than exp(x - output), because output = m + log(total) loses log(total) when
+ * |m| is huge (f32 min logits), and an all -inf group then gets zeros instead of NaN.
+ */
+function logsumexpVjp(x: Tensor, g: Tensor, attrs: ReduceAttrs): Tensor {
+  const rest = x.shape.map((_, i) => i).filter((i) => !attrs.axes.includes(i));
+  const order = [...rest, ...attrs.axes];
+  const moved = permute(x, order);
+  const flat = reshape(moved, [...rest.map((i) => x.shape[i]), sizeOf(attrs.axes.map((a) => x.shape[a]))]);
+  const weights = reshape(softmax(flat, -1), moved.shape);
+  const inverse = order.map((_, i) => order.indexOf(i));
+  return mul(expandReduced(g, x.shape, attrs), permute(weights, inverse));
+}
+
 /** max and min share the gradient evenly among tied extreme elements (PyTorch's amax rule). */
 function extremeVjp(x: Tensor, y: Tensor, g: Tensor, attrs: ReduceAttrs): Tensor {
   const hits = castTo(eq(x, expandReduced(y, x.shape, attrs)), g.dtype);
@@ -57,14 +73,7 @@ export const REDUCE_RULES: RuleTable<'sum' | 'prod' | 'max' | 'min' | 'logsumexp
   prod: { infer: inferReduce('prod'), vjp: ({ inputs, g, attrs }) => [prodVjp(inputs[0], g, attrs)] },
   max: { infer: inferReduce('max'), vjp: ({ inputs, output, g, attrs }) => [extremeVjp(inputs[0], output, g, attrs)] },
   min: { infer: inferReduce('min'), vjp: ({ inputs, output, g, attrs }) => [extremeVjp(inputs[0], output, g, attrs)] },
-  logsumexp: {
-    infer: inferReduce('logsumexp'),
-    vjp: ({ inputs, output, g, attrs }) => {
-      const x = inputs[0];
-      const weights = exp(sub(x, expandReduced(output, x.shape, attrs)));
-      return [mul(expandReduced(g, x.shape, attrs), weights)];
-    },
-  },
+  logsumexp: { infer: inferReduce('logsumexp'), vjp: ({ inputs, g, attrs }) => [logsumexpVjp(inputs[0], g, attrs)] },
   argmax: { infer: (inputs, attrs) => ({ shape: reducedShape(inputs[0].shape, [attrs.axis], attrs.keepDims), dtype: 'i32' }), vjp: null },
   argmin: { infer: (inputs, attrs) => ({ shape: reducedShape(inputs[0].shape, [attrs.axis], attrs.keepDims), dtype: 'i32' }), vjp: null },
 };

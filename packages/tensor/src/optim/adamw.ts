@@ -15,7 +15,8 @@ export interface AdamWOptions extends OptimizerOptions {
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay Regularization",
- * 2019), in the order PyTorch's single-tensor AdamW uses. With t the parameter's update count:
+ * 2019), in the order of the single-tensor path of torch.optim.AdamW (PyTorch 2.x). With t the
+ * parameter's update count:
  *
  *   p  <- p * (1 - lr * weightDecay)
  *   m  <- m + (1 - beta1) * (g - m)

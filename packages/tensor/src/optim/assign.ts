@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 
 /**
  * Makes `target` hold the values of `value` by swapping its storage, so every reference to the
- * `target` object (a module field, an optimizer's parameter list) sees the new values. Kernels never
+ * `target` object (a module field, an optimizer's parameter list) reads the new values. Kernels never
  * write into an existing buffer, so this swap is the only in-place update in the library.
  *
  * `target` must be a contiguous leaf (no autograd node). `value` is cast to `target`'s dtype and made
@@ -21,16 +21,16 @@ export function assignStorage(target: Tensor, value: Tensor): void {
   if (target.isDisposed) throw new DisposedError('assignStorage', `target ${target} was already disposed`);
   if (value.isDisposed) throw new DisposedError('assignStorage', `value ${value} was already disposed`);
   if (target.node !== null) {
-    throw new ArgumentError('assignStorage', `target ${target} is the output of ${target.node.op}, not a leaf; assign only to parameters and other leaves`);
+    throw new ArgumentError('assignStorage', `target ${target} is the output of ${target.node.op}, not a leaf. Assign only to parameters and other leaves`);
   }
   if (!target.isContiguous) {
-    throw new ArgumentError('assignStorage', `target ${target} is a strided view; assign to a contiguous tensor (create it with .contiguous())`);
+    throw new ArgumentError('assignStorage', `target ${target} is a strided view. Assign to a contiguous tensor (create it with .contiguous())`);
   }
   if (!shapesEqual(target.shape, value.shape)) {
     throw new ShapeError('assignStorage', [target.shape, value.shape], 'value must have the shape of the target');
   }
   if (target.backend !== value.backend) {
-    throw new BackendError(value.backend.name, `assignStorage: value is not on the target's backend ${target.backend.name}; move it with .to()`);
+    throw new BackendError(value.backend.name, `assignStorage: value is not on the target's backend ${target.backend.name}. Move it with .to()`);
   }
 
   noGrad(() => {

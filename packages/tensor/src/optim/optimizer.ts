@@ -37,8 +37,8 @@ export interface OptimizerOptions {
 
 /**
  * Base of the optimizers. A step computes each new parameter value under `noGrad` inside a scope and
- * swaps it into the parameter's storage (see `assignStorage`), so module fields stay valid and
- * temporaries are freed: the live tensor count stays flat from one step to the next.
+ * swaps it into the parameter's storage (see `assignStorage`), so module fields stay valid. The scope
+ * frees the temporaries, so the live tensor count stays flat from one step to the next.
  */
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
@@ -52,7 +52,7 @@ export abstract class Optimizer {
   protected constructor(params: Iterable<Tensor>, lr: number, schedule: Schedule | undefined, slotNames: readonly string[]) {
     this.params = [...params];
     const name = this.constructor.name;
-    if (this.params.length === 0) throw new ArgumentError(name, 'received no parameters; pass module.parameters()');
+    if (this.params.length === 0) throw new ArgumentError(name, 'received no parameters. Pass module.parameters()');
     if (new Set(this.params).size !== this.params.length) throw new ArgumentError(name, 'received the same parameter twice');
     this.params.forEach((p, i) => {
       if (p.node !== null || !p.isContiguous) {
@@ -97,7 +97,7 @@ export abstract class Optimizer {
     }
   }
 
-  /** The state as plain data plus new views of the state tensors, which the caller owns. */
+  /** Returns the state as plain data plus new views of the state tensors, which the caller owns. */
   state(): OptimizerState {
     const tensors = new Map<string, Tensor>();
     for (const [slot, values] of this.slots) {
@@ -173,19 +173,19 @@ export abstract class Optimizer {
   private checkState(state: OptimizerState): void {
     const name = this.constructor.name;
     const fail = (key: string | null, detail: string) => new OptimizerStateError(name, key, detail);
-    if (state.kind !== name) throw fail(null, `the state was written by ${state.kind}; load it into a ${state.kind}`);
+    if (state.kind !== name) throw fail(null, `the state was written by ${state.kind}. Load it into a ${state.kind}`);
     if (state.paramSteps.length !== this.params.length) {
-      throw fail(null, `the state covers ${state.paramSteps.length} parameters but this optimizer has ${this.params.length}; build it over the same parameter list`);
+      throw fail(null, `the state covers ${state.paramSteps.length} parameters but this optimizer has ${this.params.length}. Build it over the same parameter list`);
     }
     for (const [key, t] of state.tensors) {
       const [index, slot, ...rest] = key.split('.');
       const i = Number(index);
       if (rest.length > 0 || !this.slots.has(slot) || !Number.isInteger(i) || i < 0 || i >= this.params.length) {
-        throw fail(key, `unexpected key "${key}"; keys are "<parameter index>.<slot>" with slots ${[...this.slots.keys()].join(', ')}`);
+        throw fail(key, `unexpected key "${key}". Keys are "<parameter index>.<slot>" with slots ${[...this.slots.keys()].join(', ')}`);
       }
       const p = this.params[i];
       if (!shapesEqual(t.shape, p.shape) || !isFloat(t.dtype) || t.backend !== p.backend) {
-        throw fail(key, `"${key}" is ${t.dtype} ${formatShape(t.shape)} on ${t.backend.name} but parameter ${i} is ${p.dtype} ${formatShape(p.shape)} on ${p.backend.name}; state tensors need the parameter's shape, a float dtype and its backend`);
+        throw fail(key, `"${key}" is ${t.dtype} ${formatShape(t.shape)} on ${t.backend.name} but parameter ${i} is ${p.dtype} ${formatShape(p.shape)} on ${p.backend.name}. State tensors need the parameter's shape, a float dtype and its backend`);
       }
     }
   }

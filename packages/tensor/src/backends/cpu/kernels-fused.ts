@@ -42,13 +42,14 @@ function softmaxRow(row: Float64Array): void {
   for (let i = 0; i < row.length; i++) row[i] /= total;
 }
 
+/** log(softmax) of one row in place, as (x - m) - log(total): m + log(total) would lose log(total) when |m| is huge. */
 function logSoftmaxRow(row: Float64Array): void {
   const m = rowMax(row);
   if (m === Number.NEGATIVE_INFINITY) return;
   let total = 0;
   for (let i = 0; i < row.length; i++) total += Math.exp(row[i] - m);
-  const shift = m + Math.log(total);
-  for (let i = 0; i < row.length; i++) row[i] -= shift;
+  const logTotal = Math.log(total);
+  for (let i = 0; i < row.length; i++) row[i] = row[i] - m - logTotal;
 }
 
 /** Normalizes each row of the last axis in place of a copy; `scale` gives the factor from the row's values. */
@@ -82,7 +83,10 @@ const rmsNormKernel: CpuKernel<'rmsNorm'> = (inputs, attrs, out) =>
     return [0, 1 / Math.sqrt(squares / length + attrs.eps)];
   })(inputs, attrs, out);
 
-/** Per-row cross-entropy: logsumexp(z) - ((1 - s) z_t + (s / C) sum(z)); 0 for ignored rows. */
+/**
+ * Per-row cross-entropy: logsumexp(z) - ((1 - s) z_t + (s / C) sum(z)); 0 for ignored rows. Computed as
+ * log(total) + (1 - s)(m - z_t) + (s / C) sum(m - z), which keeps log(total) when |m| is huge.
+ */
 const crossEntropyKernel: CpuKernel<'crossEntropy'> = ([logits, targets], { ignoreIndex, labelSmoothing }, out) => {
   const z = dense(logits);
   const t = dense(targets);
@@ -97,13 +101,14 @@ const crossEntropyKernel: CpuKernel<'crossEntropy'> = ([logits, targets], { igno
     const row = z.subarray(r * classes, (r + 1) * classes);
     const m = rowMax(row);
     let total = 0;
-    let rowSum = 0;
+    let gapSum = 0;
     for (let c = 0; c < classes; c++) {
       total += Math.exp(row[c] - m);
-      rowSum += row[c];
+      gapSum += m - row[c];
     }
-    const lse = m + Math.log(total);
-    result[r] = lse - ((1 - labelSmoothing) * row[target] + (labelSmoothing / classes) * rowSum);
+    // without smoothing a -inf logit must not turn the unused term into 0 * inf = NaN
+    const smoothed = labelSmoothing > 0 ? (labelSmoothing / classes) * gapSum : 0;
+    result[r] = Math.log(total) + (1 - labelSmoothing) * (m - row[target]) + smoothed;
   }
   return result;
 };
@@ -118,6 +123,7 @@ const attentionKernel: CpuKernel<'attention'> = (inputs, { causal, scale, hasMas
   const group = heads / kvHeads;
   const result = allocateArray(out.dtype, sizeOf(out.shape));
   const weights = new Float64Array(s);
+  const outRow = new Float64Array(dv); // accumulated in double, rounded once on store
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       const kvBase = (b * kvHeads + Math.floor(h / group)) * s;
@@ -135,12 +141,13 @@ const attentionKernel: CpuKernel<'attention'> = (inputs, { causal, scale, hasMas
           weights[j] = dot * scale;
         }
         softmaxRow(weights);
-        const outBase = ((b * heads + h) * tq + i) * dv;
+        outRow.fill(0);
         for (let j = 0; j < s; j++) {
           const w = weights[j];
           if (w === 0) continue;
-          for (let c = 0; c < dv; c++) result[outBase + c] += w * v[(kvBase + j) * dv + c];
+          for (let c = 0; c < dv; c++) outRow[c] += w * v[(kvBase + j) * dv + c];
         }
+        result.set(outRow, ((b * heads + h) * tq + i) * dv);
       }
     }
   }

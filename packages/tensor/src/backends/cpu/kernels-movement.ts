@@ -1,4 +1,4 @@
-import { allocateArray, type TypedArray } from '../../dtype.js';
+import { allocateArray, castScalar, type DType, type TypedArray } from '../../dtype.js';
 import { ArgumentError } from '../../errors.js';
 import { contiguousStrides, sizeOf } from '../../shape.js';
 import type { CpuKernelTable } from './kernel.js';
@@ -30,6 +30,14 @@ function indexedOffsets(op: string, shape: readonly number[], targetShape: reado
   for (let i = 0; i < base.length; i++) {
     result[i] = base[i] + checkIndex(op, index[i], targetShape[axis], axis) * targetStrides[axis];
   }
+  return result;
+}
+
+/** Rounds sums accumulated in double (repeated indices add up) once, into the output dtype. */
+function storeAs(dtype: DType, sums: Float64Array): TypedArray {
+  if (dtype === 'f64') return sums;
+  const result = allocateArray(dtype, sums.length);
+  for (let i = 0; i < sums.length; i++) result[i] = castScalar(sums[i], dtype);
   return result;
 }
 
@@ -81,8 +89,8 @@ export const MOVEMENT_KERNELS: CpuKernelTable<MovementKernelOp> = {
     }
     return result;
   },
-  indexAdd: ([x, index, source], { axis }) => {
-    const result = dense(x).slice();
+  indexAdd: ([x, index, source], { axis }, out) => {
+    const result = Float64Array.from(dense(x));
     const picks = dense(index);
     const values = dense(source);
     const [outer, size, inner] = around(x.shape, axis);
@@ -93,14 +101,14 @@ export const MOVEMENT_KERNELS: CpuKernelTable<MovementKernelOp> = {
         for (let i = 0; i < inner; i++) result[to + i] += values[from + i];
       }
     }
-    return result;
+    return storeAs(out.dtype, result);
   },
-  scatterAdd: ([x, index, source], { axis }) => {
-    const result = dense(x).slice();
+  scatterAdd: ([x, index, source], { axis }, out) => {
+    const result = Float64Array.from(dense(x));
     const offsets = indexedOffsets('scatterAdd', index.shape, x.shape, axis, dense(index));
     const sourceOffsets = offsetsOf(index.shape, source.strides, source.offset);
     for (let i = 0; i < offsets.length; i++) result[offsets[i]] += source.buffer[sourceOffsets[i]];
-    return result;
+    return storeAs(out.dtype, result);
   },
   oneHot: ([index], { numClasses }, out) => {
     const picks = dense(index);
