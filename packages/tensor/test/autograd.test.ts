@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { ArgumentError, DisposedError, GradError, scope, ShapeError, type Tensor, tensor } from '../src/index.js';
+import {
+  ArgumentError,
+  DisposedError,
+  GradError,
+  scope,
+  ShapeError,
+  type Tensor,
+  tensor,
+} from '../src/index.js';
 import { checkNoLeaks, expectAllClose, expectMemoryUnchanged, randomTensor, valuesOf } from './helpers.js';
 
 checkNoLeaks();
@@ -23,7 +31,10 @@ describe('backward', () => {
 
   it('flows through views', () => {
     scope(() => {
-      const x = f64([[1, 2, 3], [4, 5, 6]]).setRequiresGrad();
+      const x = f64([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]).setRequiresGrad();
       const view = T.reshape(T.slice(T.transpose(x), [1, 0], [3, 2]), [4]); // x[0][1], x[1][1], x[0][2], x[1][2]
       T.sum(T.mul(view, f64([1, 2, 3, 4]))).backward();
       expectAllClose(x.grad!, [0, 1, 3, 0, 2, 4], { atol: 0 });
@@ -36,6 +47,9 @@ describe('backward', () => {
       const y = T.add(T.mul(x, x), x); // dy/dx = 2x + 1
       T.sum(y).backward();
       expectAllClose(x.grad!, [-1, 2, 5], { atol: 0 });
+      const twice = f64([1, 1]).setRequiresGrad();
+      T.sum(T.add(twice, twice)).backward(); // add passes one gradient to both of its inputs
+      expectAllClose(twice.grad!, [2, 2], { atol: 0 });
       const z = f64([3]).setRequiresGrad();
       T.sum(T.mul(T.exp(z), T.exp(z))).backward(); // d/dz e^(2z) = 2 e^(2z)
       expectAllClose(z.grad!, [2 * Math.exp(6)], { rtol: 1e-15 });
@@ -58,6 +72,14 @@ describe('backward', () => {
       const x = f64([1, 2]).setRequiresGrad();
       T.sum(T.mul(x.detach(), x)).backward(); // only the second factor carries a gradient
       expectAllClose(x.grad!, [1, 2], { atol: 0 });
+    });
+  });
+
+  it('a scalar leaf gets gradient one', () => {
+    scope(() => {
+      const x = f64(3).setRequiresGrad();
+      x.backward();
+      expect(valuesOf(x.grad!)).toEqual([1]);
     });
   });
 
@@ -116,7 +138,7 @@ describe('backward', () => {
       const loss = T.sum(T.softmax(T.matmul(T.tanh(x), w)));
       const before = T.memory().tensors;
       loss.backward();
-      // one .grad per leaf; every intermediate gradient is freed
+      // one .grad per leaf, because every intermediate gradient is freed
       expect(T.memory().tensors).toBe(before + 2);
     });
   });
@@ -157,7 +179,7 @@ describe('gradients, grad and valueAndGrad', () => {
 
   it('valueAndGrad returns value and every gradient', () => {
     scope(() => {
-      const f = (a: Tensor, b: Tensor, unused: Tensor) => T.sum(T.mul(a, T.exp(b)));
+      const f = (a: Tensor, b: Tensor, _unused: Tensor) => T.sum(T.mul(a, T.exp(b)));
       const { value, grads } = T.valueAndGrad(f)(f64([2, 3]), f64([0, 1]), f64([9]));
       expectAllClose(value, [2 + 3 * Math.E], { atol: 1e-15 });
       expectAllClose(grads[0], [1, Math.E], { atol: 1e-15 });
@@ -171,7 +193,9 @@ describe('gradients, grad and valueAndGrad', () => {
       const f = (x: Tensor) => T.sum(T.mul(T.mul(x, x), x)); // x^3
       const second = T.grad((x: Tensor) => T.sum(T.grad(f)(x)[0]))(f64([1, 2]));
       expectAllClose(second[0], [6, 12], { atol: 1e-14 });
-      const third = T.grad((x: Tensor) => T.sum(T.grad((y: Tensor) => T.sum(T.grad(f)(y)[0]))(x)[0]))(f64([1, 2]));
+      const third = T.grad((x: Tensor) => T.sum(T.grad((y: Tensor) => T.sum(T.grad(f)(y)[0]))(x)[0]))(
+        f64([1, 2]),
+      );
       expectAllClose(third[0], [6, 6], { atol: 1e-13 });
     });
   });
@@ -228,7 +252,10 @@ describe('typed errors', () => {
         expect(error).toBeInstanceOf(ShapeError);
         const e = error as ShapeError;
         expect(e.op).toBe('matmul');
-        expect(e.shapes).toEqual([[2, 3], [5, 4]]);
+        expect(e.shapes).toEqual([
+          [2, 3],
+          [5, 4],
+        ]);
         expect(e.message).toMatch(/3.*5/);
       }
     });

@@ -30,19 +30,55 @@ interface UnaryCase {
 const UNARY: UnaryCase[] = [
   { name: 'neg', run: T.neg, reference: (x) => -x, domain: [-3, 3], differentiable: true },
   { name: 'abs', run: T.abs, reference: (x) => (x < 0 ? -x : x), domain: [-3, 3], differentiable: true },
-  { name: 'sign', run: T.sign, reference: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), domain: [-3, 3], differentiable: true },
+  {
+    name: 'sign',
+    run: T.sign,
+    reference: (x) => Number(x > 0) - Number(x < 0),
+    domain: [-3, 3],
+    differentiable: true,
+  },
   { name: 'exp', run: T.exp, reference: Math.exp, domain: [-3, 3], differentiable: true },
   { name: 'log', run: T.log, reference: Math.log, domain: [0.2, 4], differentiable: true },
   { name: 'log1p', run: T.log1p, reference: (x) => Math.log(1 + x), domain: [-0.6, 3], differentiable: true },
   { name: 'expm1', run: T.expm1, reference: (x) => Math.exp(x) - 1, domain: [-2, 2], differentiable: true },
   { name: 'sqrt', run: T.sqrt, reference: (x) => x ** 0.5, domain: [0.2, 4], differentiable: true },
   { name: 'rsqrt', run: T.rsqrt, reference: (x) => x ** -0.5, domain: [0.2, 4], differentiable: true },
-  { name: 'tanh', run: T.tanh, reference: (x) => (Math.exp(2 * x) - 1) / (Math.exp(2 * x) + 1), domain: [-3, 3], differentiable: true },
-  { name: 'sigmoid', run: T.sigmoid, reference: (x) => 1 / (1 + Math.exp(-x)), domain: [-4, 4], differentiable: true },
-  { name: 'logSigmoid', run: T.logSigmoid, reference: (x) => -Math.log(1 + Math.exp(-x)), domain: [-4, 4], differentiable: true },
-  { name: 'softplus', run: T.softplus, reference: (x) => Math.log(1 + Math.exp(x)), domain: [-4, 4], differentiable: true },
-  { name: 'relu', run: T.relu, reference: (x) => (x > 0 ? x : 0), domain: [-3, 3], differentiable: true },
-  { name: 'gelu', run: (x) => T.gelu(x), reference: (x) => 0.5 * x * (1 + erfReference(x / Math.SQRT2)), domain: [-3, 3], differentiable: true },
+  {
+    name: 'tanh',
+    run: T.tanh,
+    reference: (x) => (Math.exp(2 * x) - 1) / (Math.exp(2 * x) + 1),
+    domain: [-3, 3],
+    differentiable: true,
+  },
+  {
+    name: 'sigmoid',
+    run: T.sigmoid,
+    reference: (x) => 1 / (1 + Math.exp(-x)),
+    domain: [-4, 4],
+    differentiable: true,
+  },
+  {
+    name: 'logSigmoid',
+    run: T.logSigmoid,
+    reference: (x) => -Math.log(1 + Math.exp(-x)),
+    domain: [-4, 4],
+    differentiable: true,
+  },
+  {
+    name: 'softplus',
+    run: T.softplus,
+    reference: (x) => Math.log(1 + Math.exp(x)),
+    domain: [-4, 4],
+    differentiable: true,
+  },
+  { name: 'relu', run: T.relu, reference: (x) => Math.max(x, 0), domain: [-3, 3], differentiable: true },
+  {
+    name: 'gelu',
+    run: (x) => T.gelu(x),
+    reference: (x) => 0.5 * x * (1 + erfReference(x / Math.SQRT2)),
+    domain: [-3, 3],
+    differentiable: true,
+  },
   {
     name: 'gelu tanh',
     run: (x) => T.gelu(x, 'tanh'),
@@ -50,7 +86,13 @@ const UNARY: UnaryCase[] = [
     domain: [-3, 3],
     differentiable: true,
   },
-  { name: 'silu', run: T.silu, reference: (x) => x / (1 + Math.exp(-x)), domain: [-4, 4], differentiable: true },
+  {
+    name: 'silu',
+    run: T.silu,
+    reference: (x) => x / (1 + Math.exp(-x)),
+    domain: [-4, 4],
+    differentiable: true,
+  },
   { name: 'sin', run: T.sin, reference: Math.sin, domain: [-3, 3], differentiable: true },
   { name: 'cos', run: T.cos, reference: Math.cos, domain: [-3, 3], differentiable: true },
   { name: 'erf', run: T.erf, reference: erfReference, domain: [-3.5, 3.5], differentiable: true },
@@ -60,7 +102,7 @@ const UNARY: UnaryCase[] = [
   { name: 'ceil', run: T.ceil, reference: Math.ceil, domain: [-3, 3], differentiable: false },
 ];
 
-/** Six values spread over the domain, nudged off the kinks at 0 and at integers. */
+/** Draws `count` values over the domain, nudged off the kinks at 0 and at integers. */
 function sampleDomain([low, high]: [number, number], seed: number, count = 6): number[] {
   return randomValues(count, seed, low, high).map((v) => (Math.abs(v - Math.round(v)) < 0.05 ? v + 0.1 : v));
 }
@@ -78,7 +120,11 @@ describe('unary ops forward', () => {
       const xs = sampleDomain(domain, 12, 12).map(Math.fround);
       const y = run(tensor(xs));
       expect(y.dtype).toBe('f32');
-      expectAllClose(y, xs.map((x) => Math.fround(reference(x))), { atol: 1e-7, rtol: 1.2e-7 });
+      expectAllClose(
+        y,
+        xs.map((x) => Math.fround(reference(x))),
+        { atol: 1e-7, rtol: 1.2e-7 },
+      );
     });
   });
 
@@ -118,7 +164,9 @@ describe('unary ops backward', () => {
   it('rounding ops have zero gradient', () => {
     scope(() => {
       const x = f64([-1.3, 0.4, 2.6]).setRequiresGrad();
-      T.add(T.add(T.floor(x), T.ceil(x)), T.round(x)).sum().backward();
+      T.add(T.add(T.floor(x), T.ceil(x)), T.round(x))
+        .sum()
+        .backward();
       expectAllClose(x.grad!, [0, 0, 0], { atol: 0 });
     });
   });
@@ -225,9 +273,27 @@ const BINARY: BinaryCase[] = [
   { name: 'sub', run: T.sub, reference: (a, b) => a - b, aDomain: [-2, 2], bDomain: [-2, 2] },
   { name: 'mul', run: T.mul, reference: (a, b) => a * b, aDomain: [-2, 2], bDomain: [-2, 2] },
   { name: 'div', run: T.div, reference: (a, b) => a / b, aDomain: [-2, 2], bDomain: [0.5, 2] },
-  { name: 'pow', run: T.pow, reference: (a, b) => Math.exp(b * Math.log(a)), aDomain: [0.3, 2], bDomain: [-1.5, 1.5] },
-  { name: 'maximum', run: T.maximum, reference: (a, b) => (a > b ? a : b), aDomain: [-2, 2], bDomain: [-2, 2] },
-  { name: 'minimum', run: T.minimum, reference: (a, b) => (a < b ? a : b), aDomain: [-2, 2], bDomain: [-2, 2] },
+  {
+    name: 'pow',
+    run: T.pow,
+    reference: (a, b) => Math.exp(b * Math.log(a)),
+    aDomain: [0.3, 2],
+    bDomain: [-1.5, 1.5],
+  },
+  {
+    name: 'maximum',
+    run: T.maximum,
+    reference: (a, b) => Math.max(a, b),
+    aDomain: [-2, 2],
+    bDomain: [-2, 2],
+  },
+  {
+    name: 'minimum',
+    run: T.minimum,
+    reference: (a, b) => Math.min(a, b),
+    aDomain: [-2, 2],
+    bDomain: [-2, 2],
+  },
 ];
 
 describe('binary ops', () => {
@@ -237,7 +303,11 @@ describe('binary ops', () => {
       const b = randomValues(3, 32, ...bDomain);
       const y = run(f64([[a[0]], [a[1]]]), f64([b]));
       expect(y.shape).toEqual([2, 3]);
-      expectAllClose(y, [0, 1].flatMap((i) => b.map((bj) => reference(a[i], bj))), { atol: 1e-13, rtol: 1e-12 });
+      expectAllClose(
+        y,
+        [0, 1].flatMap((i) => b.map((bj) => reference(a[i], bj))),
+        { atol: 1e-13, rtol: 1e-12 },
+      );
     });
   });
 
@@ -287,7 +357,9 @@ describe('binary ops', () => {
     scope(() => {
       // 46341^2 = 2147488281 = 2^31 + 4633, which wraps to 2147488281 - 2^32 = -2147479015
       const big = tensor([46341, 2147483647], { dtype: 'i32' });
-      expectAllClose(T.mul(big, tensor([46341, 1], { dtype: 'i32' })), [-2147479015, 2147483647], { atol: 0 });
+      expectAllClose(T.mul(big, tensor([46341, 1], { dtype: 'i32' })), [-2147479015, 2147483647], {
+        atol: 0,
+      });
       expectAllClose(T.add(big, 1), [46342, -2147483648], { atol: 0 });
     });
   });
@@ -296,7 +368,9 @@ describe('binary ops', () => {
     scope(() => {
       const a = f64([1, 2, 3]).setRequiresGrad();
       const b = f64([1, 5, 0]).setRequiresGrad();
-      T.add(T.maximum(a, b), T.mul(T.minimum(a, b), 10)).sum().backward();
+      T.add(T.maximum(a, b), T.mul(T.minimum(a, b), 10))
+        .sum()
+        .backward();
       // tie at 0: max sends 1/2 to each side and min sends 10/2 to each side
       expectAllClose(a.grad!, [5.5, 10, 1], { atol: 0 });
       expectAllClose(b.grad!, [5.5, 1, 10], { atol: 0 });
@@ -318,7 +392,9 @@ describe('binary ops', () => {
     scope(() => {
       // d/da a^0 = 0 everywhere, including a = 0 where b * a^(b - 1) would be 0 * inf
       const base = f64([0, 2]).setRequiresGrad();
-      T.pow(base, f64([0, 0])).sum().backward();
+      T.pow(base, f64([0, 0]))
+        .sum()
+        .backward();
       expectAllClose(base.grad!, [0, 0], { atol: 0 });
     });
   });
@@ -391,7 +467,13 @@ describe('comparisons and logical ops', () => {
 
   it('comparisons broadcast against a number', () => {
     scope(() => {
-      const y = T.gt(tensor([[1, 5], [3, 2]]), 2);
+      const y = T.gt(
+        tensor([
+          [1, 5],
+          [3, 2],
+        ]),
+        2,
+      );
       expect(y.shape).toEqual([2, 2]);
       expect(valuesOf(y)).toEqual([0, 1, 1, 0]);
     });
@@ -441,8 +523,17 @@ describe('cast', () => {
   it('f64 and i32 to f32 round to nearest', () => {
     scope(() => {
       expect(valuesOf(T.cast(f64([0.1, 1 + 2 ** -30]), 'f32'))).toEqual([Math.fround(0.1), 1]);
-      // 2^24 + 1 is the first integer f32 cannot hold; it rounds to even (2^24)
+      // 2^24 + 1 is the first integer f32 cannot hold, so it rounds to even (2^24)
       expect(valuesOf(T.cast(tensor([16777217], { dtype: 'i32' }), 'f32'))).toEqual([16777216]);
+    });
+  });
+
+  it('full and pad store values as cast does', () => {
+    scope(() => {
+      expect(valuesOf(T.full([2], -1, { dtype: 'bool' }))).toEqual([1, 1]);
+      expect(valuesOf(T.full([1], Number.NaN, { dtype: 'bool' }))).toEqual([1]);
+      expect(valuesOf(T.full([1], -2.7, { dtype: 'i32' }))).toEqual([-2]);
+      expect(valuesOf(T.pad(tensor([false]), [[1, 0]], 2))).toEqual([1, 0]);
     });
   });
 
@@ -458,10 +549,18 @@ describe('cast', () => {
 
 /** Views of a (4, 6) base whose element values are easy to derive by hand. */
 const VIEWS: [string, (x: Tensor) => Tensor, (data: number[]) => number[]][] = [
-  ['transposed', (x) => T.transpose(x), (d) => [0, 1, 2, 3, 4, 5].flatMap((j) => [0, 1, 2, 3].map((i) => d[i * 6 + j]))],
+  [
+    'transposed',
+    (x) => T.transpose(x),
+    (d) => [0, 1, 2, 3, 4, 5].flatMap((j) => [0, 1, 2, 3].map((i) => d[i * 6 + j])),
+  ],
   ['stepped slice', (x) => x.slice([1, 0], [4, 6], [2, 3]), (d) => [d[6], d[9], d[18], d[21]]],
   ['negative-start slice', (x) => x.slice([-1, -2]), (d) => [d[22], d[23]]],
-  ['broadcast row', (x) => T.broadcastTo(x.slice([2, 0], [3, 6]), [3, 6]), (d) => [0, 1, 2].flatMap(() => d.slice(12, 18))],
+  [
+    'broadcast row',
+    (x) => T.broadcastTo(x.slice([2, 0], [3, 6]), [3, 6]),
+    (d) => [0, 1, 2].flatMap(() => d.slice(12, 18)),
+  ],
 ];
 
 describe('elementwise kernels on views', () => {
@@ -470,7 +569,11 @@ describe('elementwise kernels on views', () => {
       const base = randomTensor([4, 6], 51);
       const input = expected(valuesOf(base));
       expectAllClose(T.exp(makeView(base)), input.map(Math.exp), { atol: 1e-14, rtol: 1e-14 });
-      expectAllClose(T.clamp(makeView(base), -0.5, 0.5), input.map((v) => Math.min(0.5, Math.max(-0.5, v))), { atol: 0 });
+      expectAllClose(
+        T.clamp(makeView(base), -0.5, 0.5),
+        input.map((v) => Math.min(0.5, Math.max(-0.5, v))),
+        { atol: 0 },
+      );
       expectAllClose(T.cast(makeView(base), 'f32'), input.map(Math.fround), { atol: 0 });
     });
   });
@@ -481,9 +584,21 @@ describe('elementwise kernels on views', () => {
       const view = makeView(base);
       const other = randomTensor(view.shape, 53);
       const [x, y] = [expected(valuesOf(base)), valuesOf(other)];
-      expectAllClose(T.sub(view, other), x.map((v, i) => v - y[i]), { atol: 1e-15 });
-      expectAllClose(T.sub(other, view), x.map((v, i) => y[i] - v), { atol: 1e-15 });
-      expectAllClose(T.where(T.gt(view, 0), view, other), x.map((v, i) => (v > 0 ? v : y[i])), { atol: 0 });
+      expectAllClose(
+        T.sub(view, other),
+        x.map((v, i) => v - y[i]),
+        { atol: 1e-15 },
+      );
+      expectAllClose(
+        T.sub(other, view),
+        x.map((v, i) => y[i] - v),
+        { atol: 1e-15 },
+      );
+      expectAllClose(
+        T.where(T.gt(view, 0), view, other),
+        x.map((v, i) => (v > 0 ? v : y[i])),
+        { atol: 0 },
+      );
     });
   });
 

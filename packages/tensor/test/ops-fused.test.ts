@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { ArgumentError, scope, ShapeError, type Tensor, tensor } from '../src/index.js';
-import { checkNoLeaks, expectAllClose, expectGradcheck, expectSecondOrder, randomTensor, randomValues, stridesOf, valuesOf } from './helpers.js';
+import {
+  checkNoLeaks,
+  expectAllClose,
+  expectGradcheck,
+  expectSecondOrder,
+  randomTensor,
+  randomValues,
+  stridesOf,
+  valuesOf,
+} from './helpers.js';
 
 checkNoLeaks();
 
@@ -9,8 +18,13 @@ const f64 = (values: T.NestedArray) => tensor(values, { dtype: 'f64' });
 const F32_MIN = -3.4028234663852886e38;
 const INF = Number.POSITIVE_INFINITY;
 
-/** Batched matrix product over row-major data, batch axes broadcast; shapes are rank >= 2. */
-function matmulReference(a: number[], aShape: number[], b: number[], bShape: number[]): { values: number[]; shape: number[] } {
+/** Multiplies batched row-major matrices (rank >= 2) in float64 loops, broadcasting the batch axes. */
+function matmulReference(
+  a: number[],
+  aShape: number[],
+  b: number[],
+  bShape: number[],
+): { values: number[]; shape: number[] } {
   const [m, k] = aShape.slice(-2);
   const n = bShape[bShape.length - 1];
   const aBatch = aShape.slice(0, -2);
@@ -38,10 +52,22 @@ function matmulReference(a: number[], aShape: number[], b: number[], bShape: num
 
 describe('matmul', () => {
   const BATCHED: [number[], number[]][] = [
-    [[2, 3], [3, 4]],
-    [[2, 1, 3, 4], [3, 4, 2]],
-    [[1, 2, 3], [4, 3, 2]],
-    [[2, 0], [0, 3]],
+    [
+      [2, 3],
+      [3, 4],
+    ],
+    [
+      [2, 1, 3, 4],
+      [3, 4, 2],
+    ],
+    [
+      [1, 2, 3],
+      [4, 3, 2],
+    ],
+    [
+      [2, 0],
+      [0, 3],
+    ],
   ];
 
   it.each(BATCHED)('%j x %j broadcasts batch axes', (aShape, bShape) => {
@@ -58,7 +84,11 @@ describe('matmul', () => {
   it('1-D operands lose their added axis', () => {
     scope(() => {
       const v = f64([1, 2, 3]);
-      const m = f64([[1, 0], [0, 1], [1, 1]]); // (3, 2)
+      const m = f64([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]); // (3, 2)
       expectAllClose(T.matmul(v, m), [4, 5], { atol: 0 });
       expect(T.matmul(v, m).shape).toEqual([2]);
       expectAllClose(T.matmul(T.transpose(m), v), [4, 5], { atol: 0 });
@@ -79,7 +109,9 @@ describe('matmul', () => {
       const aValues = [0, 1, 2, 3, 4, 5].flatMap((j) => [0, 1, 2, 3].map((i) => data[i * 6 + j]));
       const b = T.slice(randomTensor([8, 3], 94), [0, 0], [8, 3], [2, 1]); // (4, 3)
       const bValues = valuesOf(T.contiguous(b));
-      expectAllClose(T.matmul(a, b), matmulReference(aValues, [6, 4], bValues, [4, 3]).values, { atol: 1e-14 });
+      expectAllClose(T.matmul(a, b), matmulReference(aValues, [6, 4], bValues, [4, 3]).values, {
+        atol: 1e-14,
+      });
       const row = T.broadcastTo(f64([[1, 2, 3]]), [2, 3]); // stride-0 rows
       expectAllClose(T.matmul(row, f64([[1], [1], [1]])), [6, 6], { atol: 0 });
     });
@@ -98,7 +130,10 @@ describe('matmul', () => {
       expectGradcheck(T.matmul, [randomTensor([2, 1, 2, 3], 95), randomTensor([3, 3, 2], 96)]);
       expectGradcheck(T.matmul, [randomTensor([3], 97), randomTensor([2, 3, 2], 98)]);
       expectGradcheck(T.matmul, [randomTensor([2, 3], 99), randomTensor([3], 100)]);
-      expectGradcheck((a, b) => T.matmul(T.transpose(a), b), [randomTensor([3, 2], 101), randomTensor([3, 2], 102)]);
+      expectGradcheck(
+        (a, b) => T.matmul(T.transpose(a), b),
+        [randomTensor([3, 2], 101), randomTensor([3, 2], 102)],
+      );
     });
   });
 
@@ -118,7 +153,12 @@ function softmaxReference(row: number[]): number[] {
 }
 
 /** Applies `rowFn` to every row along `axis` of a 2-D (rows, cols) array. */
-function alongAxis(data: number[], [rows, cols]: number[], axis: number, rowFn: (row: number[]) => number[]): number[] {
+function alongAxis(
+  data: number[],
+  [rows, cols]: number[],
+  axis: number,
+  rowFn: (row: number[]) => number[],
+): number[] {
   const out = new Array<number>(data.length);
   const [outer, inner] = axis === 1 ? [rows, cols] : [cols, rows];
   for (let o = 0; o < outer; o++) {
@@ -138,8 +178,13 @@ describe('softmax and logSoftmax', () => {
     scope(() => {
       const x = randomTensor([3, 4], 111, -3, 3);
       const a = axis < 0 ? axis + 2 : axis;
-      expectAllClose(T.softmax(x, axis), alongAxis(valuesOf(x), [3, 4], a, softmaxReference), { atol: 1e-15, rtol: 1e-14 });
-      expectAllClose(T.logSoftmax(x, axis), alongAxis(valuesOf(x), [3, 4], a, logSoftmaxReference), { atol: 1e-14 });
+      expectAllClose(T.softmax(x, axis), alongAxis(valuesOf(x), [3, 4], a, softmaxReference), {
+        atol: 1e-15,
+        rtol: 1e-14,
+      });
+      expectAllClose(T.logSoftmax(x, axis), alongAxis(valuesOf(x), [3, 4], a, logSoftmaxReference), {
+        atol: 1e-14,
+      });
     });
   });
 
@@ -154,9 +199,14 @@ describe('softmax and logSoftmax', () => {
 
   it('all -inf row gives zeros', () => {
     scope(() => {
-      const x = f64([[-INF, -INF, -INF], [0, 0, 0]]);
+      const x = f64([
+        [-INF, -INF, -INF],
+        [0, 0, 0],
+      ]);
       expectAllClose(T.softmax(x), [0, 0, 0, 1 / 3, 1 / 3, 1 / 3], { atol: 1e-16 });
-      expectAllClose(T.logSoftmax(x), [-INF, -INF, -INF, -Math.log(3), -Math.log(3), -Math.log(3)], { atol: 1e-15 });
+      expectAllClose(T.logSoftmax(x), [-INF, -INF, -INF, -Math.log(3), -Math.log(3), -Math.log(3)], {
+        atol: 1e-15,
+      });
     });
   });
 
@@ -184,9 +234,17 @@ describe('softmax and logSoftmax', () => {
 
   it('gradients of extreme rows are finite', () => {
     scope(() => {
-      const rows = [[-INF, -INF, -INF], [F32_MIN, F32_MIN, 0], [-1000, -1000, -1000]];
+      const rows = [
+        [-INF, -INF, -INF],
+        [F32_MIN, F32_MIN, 0],
+        [-1000, -1000, -1000],
+      ];
       const x = f64(rows).setRequiresGrad();
-      const w = f64([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+      const w = f64([
+        [1, 2, 3],
+        [1, 2, 3],
+        [1, 2, 3],
+      ]);
       T.sum(T.mul(T.softmax(x), w)).backward();
       const g = valuesOf(x.grad!);
       expect(g.every(Number.isFinite), `softmax gradient ${g}`).toBe(true);
@@ -197,7 +255,14 @@ describe('softmax and logSoftmax', () => {
 
   it('NaN and +inf rows give NaN', () => {
     scope(() => {
-      const y = valuesOf(T.softmax(f64([[Number.NaN, 1], [INF, 1]])));
+      const y = valuesOf(
+        T.softmax(
+          f64([
+            [Number.NaN, 1],
+            [INF, 1],
+          ]),
+        ),
+      );
       expect(y.every(Number.isNaN), `got ${y}`).toBe(true);
     });
   });
@@ -230,21 +295,37 @@ describe('softmax and logSoftmax', () => {
 });
 
 /** Per-row cross-entropy -sum_c q_c log p_c with q = (1 - s) onehot + s / C. */
-function crossEntropyReference(logits: number[][], targets: number[], smoothing: number, ignoreIndex: number): number[] {
+function crossEntropyReference(
+  logits: number[][],
+  targets: number[],
+  smoothing: number,
+  ignoreIndex: number,
+): number[] {
   return logits.map((row, r) => {
     if (targets[r] === ignoreIndex) return 0;
     const logP = softmaxReference(row).map(Math.log);
-    return -logP.reduce((acc, lp, c) => acc + ((c === targets[r] ? 1 - smoothing : 0) + smoothing / row.length) * lp, 0);
+    return -logP.reduce(
+      (acc, lp, c) => acc + ((c === targets[r] ? 1 - smoothing : 0) + smoothing / row.length) * lp,
+      0,
+    );
   });
 }
 
 describe('crossEntropy', () => {
-  const logits = [[2, -1, 0.5], [0.1, 0.2, 0.3], [-3, 4, 1], [1, 1, 1]];
+  const logits = [
+    [2, -1, 0.5],
+    [0.1, 0.2, 0.3],
+    [-3, 4, 1],
+    [1, 1, 1],
+  ];
   const targets = [0, 2, -100, 1];
 
   it.each([0, 0.1, 1])('per-row loss with label smoothing %f', (smoothing) => {
     scope(() => {
-      const y = T.crossEntropy(f64(logits), tensor(targets, { dtype: 'i32' }), { reduction: 'none', labelSmoothing: smoothing });
+      const y = T.crossEntropy(f64(logits), tensor(targets, { dtype: 'i32' }), {
+        reduction: 'none',
+        labelSmoothing: smoothing,
+      });
       expect(y.shape).toEqual([4]);
       expectAllClose(y, crossEntropyReference(logits, targets, smoothing, -100), { atol: 1e-14 });
     });
@@ -255,14 +336,19 @@ describe('crossEntropy', () => {
       const rows = crossEntropyReference(logits, targets, 0, -100);
       const t = tensor(targets, { dtype: 'i32' });
       expectAllClose(T.crossEntropy(f64(logits), t), [(rows[0] + rows[1] + rows[3]) / 3], { atol: 1e-14 });
-      expectAllClose(T.crossEntropy(f64(logits), t, { reduction: 'sum' }), [rows[0] + rows[1] + rows[3]], { atol: 1e-14 });
+      expectAllClose(T.crossEntropy(f64(logits), t, { reduction: 'sum' }), [rows[0] + rows[1] + rows[3]], {
+        atol: 1e-14,
+      });
     });
   });
 
   it('custom ignoreIndex skips its rows', () => {
     scope(() => {
       const custom = [0, 2, 1, 1];
-      const y = T.crossEntropy(f64(logits), tensor(custom, { dtype: 'i32' }), { ignoreIndex: 1, reduction: 'none' });
+      const y = T.crossEntropy(f64(logits), tensor(custom, { dtype: 'i32' }), {
+        ignoreIndex: 1,
+        reduction: 'none',
+      });
       expectAllClose(y, crossEntropyReference(logits, custom, 0, 1), { atol: 1e-14 });
     });
   });
@@ -270,28 +356,76 @@ describe('crossEntropy', () => {
   it('mean over zero valid rows is NaN', () => {
     scope(() => {
       const t = tensor([-100, -100], { dtype: 'i32' });
-      const mean = valuesOf(T.crossEntropy(f64([[1, 2], [3, 4]]), t))[0];
+      const mean = valuesOf(
+        T.crossEntropy(
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+          t,
+        ),
+      )[0];
       expect(Number.isNaN(mean)).toBe(true);
-      expect(valuesOf(T.crossEntropy(f64([[1, 2], [3, 4]]), t, { reduction: 'sum' }))).toEqual([0]);
+      expect(
+        valuesOf(
+          T.crossEntropy(
+            f64([
+              [1, 2],
+              [3, 4],
+            ]),
+            t,
+            { reduction: 'sum' },
+          ),
+        ),
+      ).toEqual([0]);
     });
   });
 
   it('leading axes are flattened and restored', () => {
     scope(() => {
       const x = randomTensor([2, 2, 3], 121, -2, 2);
-      const t = tensor([[0, 2], [1, 1]], { dtype: 'i32' });
+      const t = tensor(
+        [
+          [0, 2],
+          [1, 1],
+        ],
+        { dtype: 'i32' },
+      );
       const rows = valuesOf(x);
-      const expected = crossEntropyReference([0, 1, 2, 3].map((r) => rows.slice(r * 3, r * 3 + 3)), [0, 2, 1, 1], 0, -100);
+      const expected = crossEntropyReference(
+        [0, 1, 2, 3].map((r) => rows.slice(r * 3, r * 3 + 3)),
+        [0, 2, 1, 1],
+        0,
+        -100,
+      );
       const y = T.crossEntropy(x, t, { reduction: 'none' });
       expect(y.shape).toEqual([2, 2]);
       expectAllClose(y, expected, { atol: 1e-14 });
     });
   });
 
+  it('transposed logits and zero rows', () => {
+    scope(() => {
+      const x = randomTensor([3, 4], 124, -2, 2); // classes on axis 0 of x, so x^T is (4 rows, 3 classes)
+      const data = valuesOf(x);
+      const rows = [0, 1, 2, 3].map((r) => [0, 1, 2].map((c) => data[c * 4 + r]));
+      const t = [2, 0, 1, 1];
+      expectAllClose(
+        T.crossEntropy(T.transpose(x), tensor(t, { dtype: 'i32' }), { reduction: 'none' }),
+        crossEntropyReference(rows, t, 0, -100),
+        { atol: 1e-14 },
+      );
+      const empty = T.crossEntropy(T.zeros([0, 3]), tensor([], { dtype: 'i32' }), { reduction: 'none' });
+      expect(empty.shape).toEqual([0]);
+    });
+  });
+
   it('f32 min logits give log 2', () => {
     scope(() => {
       // logsumexp = m + log 2 rounds to m here, so the loss must be formed from (m - z_t) + log(total)
-      const y = T.crossEntropy(tensor([[F32_MIN, F32_MIN]]), tensor([0], { dtype: 'i32' }), { reduction: 'none' });
+      const y = T.crossEntropy(tensor([[F32_MIN, F32_MIN]]), tensor([0], { dtype: 'i32' }), {
+        reduction: 'none',
+      });
       expectAllClose(y, [Math.LN2], { atol: 1e-7 });
     });
   });
@@ -305,7 +439,14 @@ describe('crossEntropy', () => {
 
   it('large logits stay finite', () => {
     scope(() => {
-      const y = T.crossEntropy(tensor([[1000, -1000], [F32_MIN, 0]]), tensor([1, 0], { dtype: 'i32' }), { reduction: 'none' });
+      const y = T.crossEntropy(
+        tensor([
+          [1000, -1000],
+          [F32_MIN, 0],
+        ]),
+        tensor([1, 0], { dtype: 'i32' }),
+        { reduction: 'none' },
+      );
       expectAllClose(y, [2000, -Math.fround(F32_MIN)], { rtol: 1e-7 });
     });
   });
@@ -324,7 +465,10 @@ describe('crossEntropy', () => {
   it('second derivative matches finite differences', () => {
     scope(() => {
       const t = tensor([2, 0, -100], { dtype: 'i32' });
-      expectSecondOrder((z) => T.crossEntropy(z, t, { labelSmoothing: 0.1 }), [randomTensor([3, 3], 123, -2, 2)]);
+      expectSecondOrder(
+        (z) => T.crossEntropy(z, t, { labelSmoothing: 0.1 }),
+        [randomTensor([3, 3], 123, -2, 2)],
+      );
     });
   });
 
@@ -332,7 +476,9 @@ describe('crossEntropy', () => {
     scope(() => {
       expect(() => T.crossEntropy(f64([[1, 2]]), tensor([2], { dtype: 'i32' }))).toThrow(ArgumentError);
       expect(() => T.crossEntropy(f64([[1, 2]]), tensor([0, 1], { dtype: 'i32' }))).toThrow(ShapeError);
-      expect(() => T.crossEntropy(f64([[1, 2]]), tensor([0], { dtype: 'i32' }), { labelSmoothing: 1.5 })).toThrow(ArgumentError);
+      expect(() =>
+        T.crossEntropy(f64([[1, 2]]), tensor([0], { dtype: 'i32' }), { labelSmoothing: 1.5 }),
+      ).toThrow(ArgumentError);
     });
   });
 });
@@ -352,9 +498,21 @@ describe('layerNorm and rmsNorm', () => {
       const b = f64([0, 1, 0, -1]);
       const data = valuesOf(x);
       const [wv, bv] = [valuesOf(w), valuesOf(b)];
-      const expected = [0, 1, 2].flatMap((r) => normalizeReference(data.slice(r * 4, r * 4 + 4), 1e-5, true).map((v, c) => v * wv[c] + bv[c]));
+      const expected = [0, 1, 2].flatMap((r) =>
+        normalizeReference(data.slice(r * 4, r * 4 + 4), 1e-5, true).map((v, c) => v * wv[c] + bv[c]),
+      );
       expectAllClose(T.layerNorm(x, w, b), expected, { atol: 1e-13 });
-      expectAllClose(T.layerNorm(T.transpose(x), undefined, undefined, 0.1), [0, 1, 2, 3].flatMap((c) => normalizeReference([0, 1, 2].map((r) => data[r * 4 + c]), 0.1, true)), { atol: 1e-13 });
+      expectAllClose(
+        T.layerNorm(T.transpose(x), undefined, undefined, 0.1),
+        [0, 1, 2, 3].flatMap((c) =>
+          normalizeReference(
+            [0, 1, 2].map((r) => data[r * 4 + c]),
+            0.1,
+            true,
+          ),
+        ),
+        { atol: 1e-13 },
+      );
     });
   });
 
@@ -364,7 +522,9 @@ describe('layerNorm and rmsNorm', () => {
       const w = randomTensor([5], 133);
       const data = valuesOf(x);
       const wv = valuesOf(w);
-      const expected = [0, 1].flatMap((r) => normalizeReference(data.slice(r * 5, r * 5 + 5), 1e-6, false).map((v, c) => v * wv[c]));
+      const expected = [0, 1].flatMap((r) =>
+        normalizeReference(data.slice(r * 5, r * 5 + 5), 1e-6, false).map((v, c) => v * wv[c]),
+      );
       expectAllClose(T.rmsNorm(x, w), expected, { atol: 1e-13 });
     });
   });
@@ -404,7 +564,7 @@ interface AttentionSetup {
   padding: boolean[][] | null;
 }
 
-/** Scaled dot-product attention in float64 loops; grouped-query heads share k and v by h / (H / Hkv). */
+/** Computes scaled dot-product attention in float64 loops. Query head h reads k and v head h / (H / Hkv). */
 function attentionReference(q: number[], k: number[], v: number[], setup: AttentionSetup): number[] {
   const { b: batch, h: heads, hkv, t: tq, s, d } = setup.shape;
   const out: number[] = [];
@@ -414,13 +574,18 @@ function attentionReference(q: number[], k: number[], v: number[], setup: Attent
       for (let i = 0; i < tq; i++) {
         const scores: number[] = [];
         for (let j = 0; j < s; j++) {
-          const allowed = (!setup.causal || j <= i + s - tq) && (setup.padding === null || setup.padding[b][j]);
+          const allowed =
+            (!setup.causal || j <= i + s - tq) && (setup.padding === null || setup.padding[b][j]);
           let dot = 0;
-          for (let c = 0; c < d; c++) dot += q[((b * heads + h) * tq + i) * d + c] * k[((b * hkv + kvHead) * s + j) * d + c];
+          for (let c = 0; c < d; c++)
+            dot += q[((b * heads + h) * tq + i) * d + c] * k[((b * hkv + kvHead) * s + j) * d + c];
           scores.push(allowed ? dot / Math.sqrt(d) : Number.NEGATIVE_INFINITY);
         }
-        const weights = scores.every((x) => x === Number.NEGATIVE_INFINITY) ? scores.map(() => 0) : softmaxReference(scores);
-        for (let c = 0; c < d; c++) out.push(weights.reduce((acc, w, j) => acc + w * v[((b * hkv + kvHead) * s + j) * d + c], 0));
+        const weights = scores.every((x) => x === Number.NEGATIVE_INFINITY)
+          ? scores.map(() => 0)
+          : softmaxReference(scores);
+        for (let c = 0; c < d; c++)
+          out.push(weights.reduce((acc, w, j) => acc + w * v[((b * hkv + kvHead) * s + j) * d + c], 0));
       }
     }
   }
@@ -430,15 +595,36 @@ function attentionReference(q: number[], k: number[], v: number[], setup: Attent
 function attentionInputs(setup: AttentionSetup, seed: number): [Tensor, Tensor, Tensor, Tensor | undefined] {
   const { b, h, hkv, t, s, d } = setup.shape;
   const mask = setup.padding ? tensor(setup.padding.map((row) => [[row]])) : undefined; // (B, 1, 1, S)
-  return [randomTensor([b, h, t, d], seed), randomTensor([b, hkv, s, d], seed + 1), randomTensor([b, hkv, s, d], seed + 2), mask];
+  return [
+    randomTensor([b, h, t, d], seed),
+    randomTensor([b, hkv, s, d], seed + 1),
+    randomTensor([b, hkv, s, d], seed + 2),
+    mask,
+  ];
 }
 
 describe('attention', () => {
   const SETUPS: [string, AttentionSetup][] = [
     ['plain', { shape: { b: 1, h: 2, hkv: 2, t: 3, s: 3, d: 2 }, causal: false, padding: null }],
-    ['causal with more keys', { shape: { b: 1, h: 1, hkv: 1, t: 2, s: 4, d: 2 }, causal: true, padding: null }],
-    ['padding mask', { shape: { b: 2, h: 1, hkv: 1, t: 2, s: 3, d: 2 }, causal: false, padding: [[true, true, false], [true, false, false]] }],
-    ['grouped-query causal', { shape: { b: 1, h: 4, hkv: 2, t: 3, s: 3, d: 2 }, causal: true, padding: null }],
+    [
+      'causal with more keys',
+      { shape: { b: 1, h: 1, hkv: 1, t: 2, s: 4, d: 2 }, causal: true, padding: null },
+    ],
+    [
+      'padding mask',
+      {
+        shape: { b: 2, h: 1, hkv: 1, t: 2, s: 3, d: 2 },
+        causal: false,
+        padding: [
+          [true, true, false],
+          [true, false, false],
+        ],
+      },
+    ],
+    [
+      'grouped-query causal',
+      { shape: { b: 1, h: 4, hkv: 2, t: 3, s: 3, d: 2 }, causal: true, padding: null },
+    ],
   ];
 
   it.each(SETUPS)('%s forward matches loops', (_name, setup) => {
@@ -459,7 +645,14 @@ describe('attention', () => {
 
   it('fully masked rows give zeros and finite gradients', () => {
     scope(() => {
-      const setup: AttentionSetup = { shape: { b: 2, h: 1, hkv: 1, t: 2, s: 2, d: 2 }, causal: false, padding: [[false, false], [true, false]] };
+      const setup: AttentionSetup = {
+        shape: { b: 2, h: 1, hkv: 1, t: 2, s: 2, d: 2 },
+        causal: false,
+        padding: [
+          [false, false],
+          [true, false],
+        ],
+      };
       const [q, k, v, mask] = attentionInputs(setup, 143);
       for (const t of [q, k, v]) t.setRequiresGrad();
       const y = T.attention(q, k, v, { mask });
@@ -484,21 +677,68 @@ describe('attention', () => {
       // q = 0 gives weight 1/8 to each of 8 keys: 1/8 + 7 * (4e-8 / 8). Each 5e-9 step is under half an
       // f32 ulp at 1/8 (2^-27 = 7.45e-9), so adding them one by one in f32 would leave 0.125.
       const values = [1, ...new Array<number>(7).fill(4e-8)];
-      const y = T.attention(T.zeros([1, 1, 1, 1]), T.zeros([1, 1, 8, 1]), tensor(values, { shape: [1, 1, 8, 1] }));
+      const y = T.attention(
+        T.zeros([1, 1, 1, 1]),
+        T.zeros([1, 1, 8, 1]),
+        tensor(values, { shape: [1, 1, 8, 1] }),
+      );
       expect(valuesOf(y)).toEqual([Math.fround(0.125 + (7 * 4e-8) / 8)]);
+    });
+  });
+
+  it('reads transposed and broadcast inputs', () => {
+    scope(() => {
+      const setup = SETUPS[0][1];
+      const [q, k, v] = attentionInputs(setup, 145);
+      const kT = T.transpose(T.contiguous(T.transpose(k))); // same values, strides of a (B, H, D, S) buffer
+      const expected = attentionReference(valuesOf(q), valuesOf(k), valuesOf(v), setup);
+      expectAllClose(T.attention(q, kT, v), expected, { atol: 1e-14 });
+      const vRow = T.broadcastTo(T.slice(v, [0, 0, 0], [1, 2, 1]), [1, 2, 3, 2]); // every key has key 0's value
+      const vRowValues = valuesOf(T.contiguous(vRow));
+      expectAllClose(
+        T.attention(q, k, vRow),
+        attentionReference(valuesOf(q), valuesOf(k), vRowValues, setup),
+        { atol: 1e-14 },
+      );
+    });
+  });
+
+  it('zero keys or zero queries', () => {
+    scope(() => {
+      const y = T.attention(T.ones([1, 1, 2, 3]), T.zeros([1, 1, 0, 3]), T.zeros([1, 1, 0, 3]));
+      expectAllClose(y, [0, 0, 0, 0, 0, 0], { atol: 0 });
+      expect(T.attention(T.ones([1, 1, 0, 3]), T.ones([1, 1, 2, 3]), T.ones([1, 1, 2, 3])).shape).toEqual([
+        1, 1, 0, 3,
+      ]);
     });
   });
 
   it('custom scale and bad shapes', () => {
     scope(() => {
       const q = f64([[[[1, 0]]]]); // (1, 1, 1, 2)
-      const k = f64([[[[1, 0], [0, 1]]]]); // (1, 1, 2, 2)
-      const v = f64([[[[1, 0], [0, 1]]]]);
-      // scores (scale 2): [2, 0]; weights [e^2, 1] / (e^2 + 1)
+      const k = f64([
+        [
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ],
+      ]); // (1, 1, 2, 2)
+      const v = f64([
+        [
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ],
+      ]);
+      // with scale 2 the scores are [2, 0], so the weights are [e^2, 1] / (e^2 + 1)
       const w = Math.exp(2) / (Math.exp(2) + 1);
       expectAllClose(T.attention(q, k, v, { scale: 2 }), [w, 1 - w], { atol: 1e-15 });
       expect(() => T.attention(q, T.zeros([1, 1, 2, 3]), v)).toThrow(ShapeError);
-      expect(() => T.attention(T.zeros([1, 3, 1, 2]), T.zeros([1, 2, 2, 2]), T.zeros([1, 2, 2, 2]))).toThrow(ShapeError);
+      expect(() => T.attention(T.zeros([1, 3, 1, 2]), T.zeros([1, 2, 2, 2]), T.zeros([1, 2, 2, 2]))).toThrow(
+        ShapeError,
+      );
       expect(() => T.attention(q, k, v, { mask: tensor([true, false, true]) })).toThrow(ShapeError);
     });
   });

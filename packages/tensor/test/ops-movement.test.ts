@@ -1,19 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { ArgumentError, scope, ShapeError, type Tensor, tensor } from '../src/index.js';
-import { checkNoLeaks, expectAllClose, expectGradcheck, randomTensor, stridesOf, valuesOf } from './helpers.js';
+import {
+  checkNoLeaks,
+  expectAllClose,
+  expectGradcheck,
+  randomTensor,
+  stridesOf,
+  valuesOf,
+} from './helpers.js';
 
 checkNoLeaks();
 
 const f64 = (values: T.NestedArray) => tensor(values, { dtype: 'f64' });
 /** 0, 1, ..., n-1 as f64 in the given shape, so every element shows where it came from. */
-const counting = (shape: number[]) => T.reshape(T.arange(0, shape.reduce((p, q) => p * q, 1), 1, { dtype: 'f64' }), shape);
+const counting = (shape: number[]) =>
+  T.reshape(
+    T.arange(
+      0,
+      shape.reduce((p, q) => p * q, 1),
+      1,
+      { dtype: 'f64' },
+    ),
+    shape,
+  );
 
 /** Row-major values of `shape` where element (i0, i1, ...) is `valueAt([i0, i1, ...])`. */
 function build(shape: number[], valueAt: (index: number[]) => number): number[] {
   const size = shape.reduce((p, q) => p * q, 1);
   const strides = stridesOf(shape);
-  return Array.from({ length: size }, (_, flat) => valueAt(shape.map((d, axis) => Math.floor(flat / strides[axis]) % d)));
+  return Array.from({ length: size }, (_, flat) =>
+    valueAt(shape.map((d, axis) => Math.floor(flat / strides[axis]) % d)),
+  );
 }
 
 describe('reshape and friends', () => {
@@ -21,7 +39,11 @@ describe('reshape and friends', () => {
     scope(() => {
       const y = T.reshape(counting([2, 3, 4]), [4, -1]);
       expect(y.shape).toEqual([4, 6]);
-      expectAllClose(y, build([4, 6], ([i, j]) => i * 6 + j), { atol: 0 });
+      expectAllClose(
+        y,
+        build([4, 6], ([i, j]) => i * 6 + j),
+        { atol: 0 },
+      );
     });
   });
 
@@ -67,7 +89,10 @@ describe('reshape and friends', () => {
 
   it('reshape gradient matches finite differences', () => {
     scope(() => {
-      expectGradcheck((x) => T.mul(T.reshape(T.transpose(x), [3, 2]), T.reshape(x, [3, 2])), [randomTensor([2, 3], 71)]);
+      expectGradcheck(
+        (x) => T.mul(T.reshape(T.transpose(x), [3, 2]), T.reshape(x, [3, 2])),
+        [randomTensor([2, 3], 71)],
+      );
     });
   });
 });
@@ -77,21 +102,33 @@ describe('permute, transpose and broadcast', () => {
     scope(() => {
       const y = T.permute(counting([2, 3, 4]), [2, 0, 1]); // (4, 2, 3)
       expect(y.shape).toEqual([4, 2, 3]);
-      expectAllClose(y, build([4, 2, 3], ([k, i, j]) => i * 12 + j * 4 + k), { atol: 0 });
+      expectAllClose(
+        y,
+        build([4, 2, 3], ([k, i, j]) => i * 12 + j * 4 + k),
+        { atol: 0 },
+      );
       expect(() => T.permute(counting([2, 3]), [0, 0])).toThrow(ArgumentError);
     });
   });
 
   it('transpose swaps two axes', () => {
     scope(() => {
-      expectAllClose(T.transpose(counting([2, 3, 4]), 0, 2), build([4, 3, 2], ([k, j, i]) => i * 12 + j * 4 + k), { atol: 0 });
+      expectAllClose(
+        T.transpose(counting([2, 3, 4]), 0, 2),
+        build([4, 3, 2], ([k, j, i]) => i * 12 + j * 4 + k),
+        { atol: 0 },
+      );
     });
   });
 
   it('broadcastTo repeats size-1 axes', () => {
     scope(() => {
       const y = T.broadcastTo(f64([[1], [2], [3]]), [2, 3, 4]);
-      expectAllClose(y, build([2, 3, 4], ([, j]) => j + 1), { atol: 0 });
+      expectAllClose(
+        y,
+        build([2, 3, 4], ([, j]) => j + 1),
+        { atol: 0 },
+      );
       expectAllClose(f64([7]).expand([2]), [7, 7], { atol: 0 });
       expect(() => T.broadcastTo(counting([3, 2]), [3, 4])).toThrow(ShapeError);
     });
@@ -109,7 +146,7 @@ describe('permute, transpose and broadcast', () => {
 describe('slice, narrow and split', () => {
   it('slice with negative starts, open ends and steps', () => {
     scope(() => {
-      const y = T.slice(counting([5, 6]), [1, -5], [null, 5], [2, 2]); // rows 1, 3; columns 1, 3
+      const y = T.slice(counting([5, 6]), [1, -5], [null, 5], [2, 2]); // rows 1 and 3, columns 1 and 3
       expect(y.shape).toEqual([2, 2]);
       expectAllClose(y, [7, 9, 19, 21], { atol: 0 });
       expectAllClose(T.slice(y, [1], [2]), [19, 21], { atol: 0 });
@@ -138,7 +175,11 @@ describe('slice, narrow and split', () => {
       const x = counting([2, 5]);
       expectAllClose(T.narrow(x, 1, 1, 2), [1, 2, 6, 7], { atol: 0 });
       const pieces = T.split(x, 2, 1);
-      expect(pieces.map((p) => p.shape)).toEqual([[2, 2], [2, 2], [2, 1]]);
+      expect(pieces.map((p) => p.shape)).toEqual([
+        [2, 2],
+        [2, 2],
+        [2, 1],
+      ]);
       expectAllClose(pieces[2], [4, 9], { atol: 0 });
       const listed = T.split(x, [1, 4], 1);
       expectAllClose(listed[1], [1, 2, 3, 4, 6, 7, 8, 9], { atol: 0 });
@@ -149,10 +190,13 @@ describe('slice, narrow and split', () => {
 
   it('split gradient matches finite differences', () => {
     scope(() => {
-      expectGradcheck((t) => {
-        const [a, b] = T.split(t, [1, 2], 0);
-        return T.mul(T.broadcastTo(a, [2, 3]), b);
-      }, [randomTensor([3, 3], 74)]);
+      expectGradcheck(
+        (t) => {
+          const [a, b] = T.split(t, [1, 2], 0);
+          return T.mul(T.broadcastTo(a, [2, 3]), b);
+        },
+        [randomTensor([3, 3], 74)],
+      );
     });
   });
 });
@@ -191,7 +235,17 @@ describe('concat, stack and pad', () => {
 
   it('pad surrounds with a constant', () => {
     scope(() => {
-      const y = T.pad(f64([[1, 2], [3, 4]]), [[1, 0], [0, 2]], -1); // (3, 4)
+      const y = T.pad(
+        f64([
+          [1, 2],
+          [3, 4],
+        ]),
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        -1,
+      ); // (3, 4)
       expectAllClose(y, [-1, -1, -1, -1, 1, 2, -1, -1, 3, 4, -1, -1], { atol: 0 });
       expectAllClose(T.pad(T.zeros([0, 1]), [[1, 1]], 5), [5, 5], { atol: 0 });
       expect(() => T.pad(f64([1]), [[-1, 0]])).toThrow(ArgumentError);
@@ -201,8 +255,26 @@ describe('concat, stack and pad', () => {
   it('pad of a stepped slice and its gradient', () => {
     scope(() => {
       const x = counting([3, 4]);
-      expectAllClose(T.pad(T.slice(x, [0, 0], [3, 4], [2, 3]), [[0, 0], [1, 0]]), [0, 0, 3, 0, 8, 11], { atol: 0 });
-      expectGradcheck((t) => T.pad(T.transpose(t), [[2, 1], [0, 1]], 3), [randomTensor([2, 3], 77)]);
+      expectAllClose(
+        T.pad(T.slice(x, [0, 0], [3, 4], [2, 3]), [
+          [0, 0],
+          [1, 0],
+        ]),
+        [0, 0, 3, 0, 8, 11],
+        { atol: 0 },
+      );
+      expectGradcheck(
+        (t) =>
+          T.pad(
+            T.transpose(t),
+            [
+              [2, 1],
+              [0, 1],
+            ],
+            3,
+          ),
+        [randomTensor([2, 3], 77)],
+      );
     });
   });
 });
@@ -210,12 +282,23 @@ describe('concat, stack and pad', () => {
 describe('indexing ops', () => {
   it('gather picks along an axis', () => {
     scope(() => {
-      const x = f64([[10, 11, 12], [20, 21, 22]]);
-      const columns = tensor([[2, 0], [1, 1]], { dtype: 'i32' });
+      const x = f64([
+        [10, 11, 12],
+        [20, 21, 22],
+      ]);
+      const columns = tensor(
+        [
+          [2, 0],
+          [1, 1],
+        ],
+        { dtype: 'i32' },
+      );
       expectAllClose(T.gather(x, 1, columns), [12, 10, 21, 21], { atol: 0 });
       const rows = tensor([[1, 0, 1]], { dtype: 'i32' });
       expectAllClose(T.gather(x, 0, rows), [20, 11, 22], { atol: 0 });
-      expectAllClose(T.gather(T.transpose(x), 1, tensor([[1], [0], [1]], { dtype: 'i32' })), [20, 11, 22], { atol: 0 });
+      expectAllClose(T.gather(T.transpose(x), 1, tensor([[1], [0], [1]], { dtype: 'i32' })), [20, 11, 22], {
+        atol: 0,
+      });
       expect(() => T.gather(x, 1, tensor([[3]], { dtype: 'i32' }))).toThrow(ArgumentError);
     });
   });
@@ -225,30 +308,70 @@ describe('indexing ops', () => {
       const x = f64([[1, 2, 3]]).setRequiresGrad();
       T.sum(T.gather(x, 1, tensor([[2, 2, 0, 2]], { dtype: 'i32' }))).backward();
       expectAllClose(x.grad!, [1, 0, 3], { atol: 0 });
-      expectGradcheck((t) => T.gather(t, 0, tensor([[1, 0], [1, 1], [0, 0]], { dtype: 'i32' })), [randomTensor([2, 2], 78)]);
+      expectGradcheck(
+        (t) =>
+          T.gather(
+            t,
+            0,
+            tensor(
+              [
+                [1, 0],
+                [1, 1],
+                [0, 0],
+              ],
+              { dtype: 'i32' },
+            ),
+          ),
+        [randomTensor([2, 2], 78)],
+      );
     });
   });
 
   it('indexSelect takes whole slices', () => {
     scope(() => {
       const x = counting([3, 4]);
-      expectAllClose(T.indexSelect(x, 0, tensor([2, 0, 2], { dtype: 'i32' })), [8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11], { atol: 0 });
+      expectAllClose(
+        T.indexSelect(x, 0, tensor([2, 0, 2], { dtype: 'i32' })),
+        [8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11],
+        { atol: 0 },
+      );
       expectAllClose(T.indexSelect(x, 1, tensor([3, 1], { dtype: 'i32' })), [3, 1, 7, 5, 11, 9], { atol: 0 });
       expect(T.indexSelect(x, 0, tensor([], { dtype: 'i32' })).shape).toEqual([0, 4]);
       const broadcast = T.broadcastTo(f64([[1, 2]]), [3, 2]);
       expectAllClose(T.indexSelect(broadcast, 1, tensor([1], { dtype: 'i32' })), [2, 2, 2], { atol: 0 });
-      expectGradcheck((t) => T.indexSelect(t, 1, tensor([0, 2, 0], { dtype: 'i32' })), [randomTensor([2, 3], 79)]);
+      expectGradcheck(
+        (t) => T.indexSelect(t, 1, tensor([0, 2, 0], { dtype: 'i32' })),
+        [randomTensor([2, 3], 79)],
+      );
     });
   });
 
   it('scatterAdd adds duplicates', () => {
     scope(() => {
-      const base = f64([[1, 1, 1], [2, 2, 2]]);
-      const index = tensor([[0, 0, 2], [1, 1, 1]], { dtype: 'i32' });
-      const source = f64([[10, 20, 30], [1, 2, 3]]);
+      const base = f64([
+        [1, 1, 1],
+        [2, 2, 2],
+      ]);
+      const index = tensor(
+        [
+          [0, 0, 2],
+          [1, 1, 1],
+        ],
+        { dtype: 'i32' },
+      );
+      const source = f64([
+        [10, 20, 30],
+        [1, 2, 3],
+      ]);
       expectAllClose(T.scatterAdd(base, 1, index, source), [31, 1, 31, 2, 8, 2], { atol: 0 });
       // a transposed source is read at the index positions of its view
-      const sourceT = T.transpose(f64([[10, 1], [20, 2], [30, 3]]));
+      const sourceT = T.transpose(
+        f64([
+          [10, 1],
+          [20, 2],
+          [30, 3],
+        ]),
+      );
       expectAllClose(T.scatterAdd(base, 1, index, sourceT), [31, 1, 31, 2, 8, 2], { atol: 0 });
     });
   });
@@ -258,27 +381,55 @@ describe('indexing ops', () => {
       // 1 + 4 * 2^-24 = 1 + 2^-22 is exact in f32, but each single f32 step 1 + 2^-24 rounds back to 1
       const tiny = 2 ** -24;
       const index = tensor([[0, 0, 0, 0]], { dtype: 'i32' });
-      expect(valuesOf(T.scatterAdd(tensor([[1]]), 1, index, tensor([[tiny, tiny, tiny, tiny]])))).toEqual([1 + 2 ** -22]);
+      expect(valuesOf(T.scatterAdd(tensor([[1]]), 1, index, tensor([[tiny, tiny, tiny, tiny]])))).toEqual([
+        1 + 2 ** -22,
+      ]);
       const rows = tensor([0, 0, 0, 0], { dtype: 'i32' });
-      expect(valuesOf(T.indexAdd(tensor([1]), 0, rows, tensor([tiny, tiny, tiny, tiny])))).toEqual([1 + 2 ** -22]);
+      expect(valuesOf(T.indexAdd(tensor([1]), 0, rows, tensor([tiny, tiny, tiny, tiny])))).toEqual([
+        1 + 2 ** -22,
+      ]);
     });
   });
 
   it('scatterAdd gradient reaches base and source', () => {
     scope(() => {
-      const index = tensor([[1, 0], [1, 1]], { dtype: 'i32' });
-      expectGradcheck((b, s) => T.scatterAdd(b, 0, index, s), [randomTensor([2, 3], 80), randomTensor([2, 2], 81)]);
+      const index = tensor(
+        [
+          [1, 0],
+          [1, 1],
+        ],
+        { dtype: 'i32' },
+      );
+      expectGradcheck(
+        (b, s) => T.scatterAdd(b, 0, index, s),
+        [randomTensor([2, 3], 80), randomTensor([2, 2], 81)],
+      );
       // a source larger than the index: its extra entries take no part and get zero gradient
-      expectGradcheck((b, s) => T.scatterAdd(b, 0, index, s), [randomTensor([2, 3], 82), randomTensor([3, 3], 83)]);
+      expectGradcheck(
+        (b, s) => T.scatterAdd(b, 0, index, s),
+        [randomTensor([2, 3], 82), randomTensor([3, 3], 83)],
+      );
     });
   });
 
   it('indexAdd adds whole slices', () => {
     scope(() => {
-      const y = T.indexAdd(T.zeros([3, 2], { dtype: 'f64' }), 0, tensor([2, 0, 2], { dtype: 'i32' }), f64([[1, 2], [3, 4], [5, 6]]));
+      const y = T.indexAdd(
+        T.zeros([3, 2], { dtype: 'f64' }),
+        0,
+        tensor([2, 0, 2], { dtype: 'i32' }),
+        f64([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      );
       expectAllClose(y, [3, 4, 0, 0, 6, 8], { atol: 0 });
       const index = tensor([1, 1], { dtype: 'i32' });
-      expectGradcheck((b, s) => T.indexAdd(b, 1, index, s), [randomTensor([2, 3], 84), randomTensor([2, 2], 85)]);
+      expectGradcheck(
+        (b, s) => T.indexAdd(b, 1, index, s),
+        [randomTensor([2, 3], 84), randomTensor([2, 2], 85)],
+      );
     });
   });
 
@@ -306,7 +457,11 @@ describe('tril and triu', () => {
     scope(() => {
       for (const k of [-1, 0, 1]) {
         const y = op(counting([2, 3, 4]), k);
-        expectAllClose(y, build([2, 3, 4], ([b, i, j]) => (keeps(i, j, k) ? b * 12 + i * 4 + j : 0)), { atol: 0 });
+        expectAllClose(
+          y,
+          build([2, 3, 4], ([b, i, j]) => (keeps(i, j, k) ? b * 12 + i * 4 + j : 0)),
+          { atol: 0 },
+        );
       }
     });
   });
@@ -314,7 +469,11 @@ describe('tril and triu', () => {
   it.each(cases)('%s of a transposed view and its gradient', (_name, op, keeps) => {
     scope(() => {
       const y = op(T.transpose(counting([3, 3])), 0);
-      expectAllClose(y, build([3, 3], ([i, j]) => (keeps(i, j, 0) ? j * 3 + i : 0)), { atol: 0 });
+      expectAllClose(
+        y,
+        build([3, 3], ([i, j]) => (keeps(i, j, 0) ? j * 3 + i : 0)),
+        { atol: 0 },
+      );
       expectGradcheck((t) => op(t, 1), [randomTensor([3, 4], 86)]);
       expect(op(T.zeros([0, 0]), 0).shape).toEqual([0, 0]);
       expect(() => op(f64([1, 2]), 0)).toThrow(ShapeError);

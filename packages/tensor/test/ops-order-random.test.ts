@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { ArgumentError, GradError, scope, type Tensor, tensor } from '../src/index.js';
 import { philoxBlock } from '../src/random/philox.js';
-import { checkNoLeaks, expectAllClose, expectGradcheck, expectSecondOrder, randomTensor, randomValues, valuesOf } from './helpers.js';
+import {
+  checkNoLeaks,
+  expectAllClose,
+  expectGradcheck,
+  expectSecondOrder,
+  randomTensor,
+  randomValues,
+  valuesOf,
+} from './helpers.js';
 
 checkNoLeaks();
 
@@ -21,7 +29,12 @@ describe('sort, argsort and topk', () => {
 
   it('sort along axis 0 of a transposed view', () => {
     scope(() => {
-      const x = T.transpose(f64([[5, 1, 4], [2, 3, 0]])); // (3, 2): [[5, 2], [1, 3], [4, 0]]
+      const x = T.transpose(
+        f64([
+          [5, 1, 4],
+          [2, 3, 0],
+        ]),
+      ); // (3, 2): [[5, 2], [1, 3], [4, 0]]
       const { values, indices } = T.sort(x, 0);
       expectAllClose(values, [1, 0, 4, 2, 5, 3], { atol: 0 });
       expect(valuesOf(indices)).toEqual([1, 2, 2, 0, 0, 1]);
@@ -39,7 +52,10 @@ describe('sort, argsort and topk', () => {
 
   it('topk takes the largest or smallest with ties in index order', () => {
     scope(() => {
-      const x = tensor([[1, 5, 3, 5], [2, 2, 9, 0]]);
+      const x = tensor([
+        [1, 5, 3, 5],
+        [2, 2, 9, 0],
+      ]);
       const top = T.topk(x, 2);
       expectAllClose(top.values, [5, 5, 9, 2], { atol: 0 });
       expect(valuesOf(top.indices)).toEqual([1, 3, 2, 0]);
@@ -90,7 +106,10 @@ describe('quantile', () => {
 
   it('along an axis with keepDims', () => {
     scope(() => {
-      const x = f64([[3, 1, 2], [6, 5, 4]]);
+      const x = f64([
+        [3, 1, 2],
+        [6, 5, 4],
+      ]);
       expectAllClose(T.quantile(x, 0.5, 1), [2, 5], { atol: 0 });
       expect(T.quantile(x, 0.5, 1, true).shape).toEqual([2, 1]);
       expect(T.quantile(x, 0.5, undefined, true).shape).toEqual([1, 1]);
@@ -103,7 +122,27 @@ describe('quantile', () => {
   it('matches the reference on random data', () => {
     scope(() => {
       const values = randomValues(11, 163);
-      for (const q of [0.1, 0.33, 0.9]) expectAllClose(T.quantile(f64(values), q), [quantileReference(values, q)], { atol: 1e-15 });
+      for (const q of [0.1, 0.33, 0.9])
+        expectAllClose(T.quantile(f64(values), q), [quantileReference(values, q)], { atol: 1e-15 });
+    });
+  });
+
+  it('a row with NaN gives NaN', () => {
+    scope(() => {
+      // numpy.quantile([[1, 2, 3], [nan, 1, 2]], 0.5, axis=1) = [2, nan]
+      expectAllClose(
+        T.quantile(
+          f64([
+            [1, 2, 3],
+            [Number.NaN, 1, 2],
+          ]),
+          0.5,
+          1,
+        ),
+        [2, Number.NaN],
+        { atol: 0 },
+      );
+      expectAllClose(T.quantile(f64([1, Number.NaN, 3]), [0, 1]), [Number.NaN, Number.NaN], { atol: 0 });
     });
   });
 
@@ -122,7 +161,13 @@ describe('quantile', () => {
 });
 
 /** Cumulative scan of one row in float64: inclusive or exclusive, forward or reversed. */
-function scanReference(row: number[], combine: (a: number, b: number) => number, identity: number, reverse: boolean, exclusive: boolean): number[] {
+function scanReference(
+  row: number[],
+  combine: (a: number, b: number) => number,
+  identity: number,
+  reverse: boolean,
+  exclusive: boolean,
+): number[] {
   const order = reverse ? [...row].reverse() : row;
   const out: number[] = [];
   let running = identity;
@@ -145,30 +190,44 @@ describe('cumsum and cumprod', () => {
     ['cumsum', T.cumsum, (a, b) => a + b, 0],
     ['cumprod', T.cumprod, (a, b) => a * b, 1],
   ];
-  const CASES = SCANS.flatMap(([name, run, combine, identity]) => OPTIONS.map((options) => ({ name, run, combine, identity, ...options })));
+  const CASES = SCANS.flatMap(([name, run, combine, identity]) =>
+    OPTIONS.map((options) => ({ name, run, combine, identity, ...options })),
+  );
 
-  it.each(CASES)('$name reverse $reverse exclusive $exclusive forward', ({ run, combine, identity, reverse, exclusive }) => {
-    scope(() => {
-      const x = randomTensor([3, 4], 171, 0.5, 2);
-      const data = valuesOf(x);
-      const rows = [0, 1, 2].flatMap((r) => scanReference(data.slice(r * 4, r * 4 + 4), combine, identity, reverse, exclusive));
-      expectAllClose(run(x, 1, { reverse, exclusive }), rows, { atol: 1e-14 });
-      // axis 0 of the transposed view is the same scan
-      expectAllClose(T.transpose(run(T.transpose(x), 0, { reverse, exclusive })), rows, { atol: 1e-14 });
-    });
-  });
+  it.each(CASES)(
+    '$name reverse $reverse exclusive $exclusive forward',
+    ({ run, combine, identity, reverse, exclusive }) => {
+      scope(() => {
+        const x = randomTensor([3, 4], 171, 0.5, 2);
+        const data = valuesOf(x);
+        const rows = [0, 1, 2].flatMap((r) =>
+          scanReference(data.slice(r * 4, r * 4 + 4), combine, identity, reverse, exclusive),
+        );
+        expectAllClose(run(x, 1, { reverse, exclusive }), rows, { atol: 1e-14 });
+        // axis 0 of the transposed view is the same scan
+        expectAllClose(T.transpose(run(T.transpose(x), 0, { reverse, exclusive })), rows, { atol: 1e-14 });
+      });
+    },
+  );
 
   it.each(CASES)('$name reverse $reverse exclusive $exclusive gradient', ({ run, reverse, exclusive }) => {
     scope(() => {
-      const x = f64([[0.5, -1.5, 0, 2], [1.2, 0.7, -0.3, 0]]); // zeros included: cumprod must not divide
+      const x = f64([
+        [0.5, -1.5, 0, 2],
+        [1.2, 0.7, -0.3, 0],
+      ]); // zeros included: cumprod must not divide
       expectGradcheck((t) => run(t, 1, { reverse, exclusive }), [x]);
       expectGradcheck((t) => run(t, 0, { reverse, exclusive }), [x]);
+      expectGradcheck((t) => run(T.transpose(t), 1, { reverse, exclusive }), [x]);
     });
   });
 
   it('cumsum second derivative matches finite differences', () => {
     scope(() => {
-      expectSecondOrder((t) => T.sum(T.square(T.cumsum(t, 0, { reverse: true }))), [randomTensor([3, 2], 172)]);
+      expectSecondOrder(
+        (t) => T.sum(T.square(T.cumsum(t, 0, { reverse: true }))),
+        [randomTensor([3, 2], 172)],
+      );
     });
   });
 
@@ -192,11 +251,23 @@ describe('cumsum and cumprod', () => {
 });
 
 describe('Philox4x32-10', () => {
-  // Known-answer vectors of the Random123 distribution (kat_vectors, philox4x32 with 10 rounds).
+  // Known-answer vectors published with Random123 for philox4x32 with 10 rounds.
   const VECTORS: [number[], [number, number], number[]][] = [
-    [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
-    [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
-    [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
+    [
+      [0, 0, 0, 0],
+      [0, 0],
+      [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ],
+    [
+      [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+    ],
+    [
+      [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+      [0xa4093822, 0x299f31d0],
+      [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+    ],
   ];
 
   it.each(VECTORS)('counter %j key %j', (counter, [k0, k1], expected) => {
@@ -207,7 +278,7 @@ describe('Philox4x32-10', () => {
 
   it('rand takes the top 24 bits of each word', () => {
     scope(() => {
-      // seed 7 is key (7, 0); the first draw of a fresh generator starts at counter 0
+      // seed 7 is key (7, 0), and the first draw of a fresh generator starts at counter 0
       const block = new Uint32Array(4);
       philoxBlock([0, 0, 0, 0], 7, 0, block);
       const second = new Uint32Array(4);
@@ -219,6 +290,14 @@ describe('Philox4x32-10', () => {
 });
 
 describe('random draws', () => {
+  it('empty draws have the requested shape', () => {
+    scope(() => {
+      expect(T.rand([0, 3]).shape).toEqual([0, 3]);
+      expect(T.randn([2, 0]).shape).toEqual([2, 0]);
+      expect(T.dropout(T.zeros([0]), 0.5).shape).toEqual([0]);
+    });
+  });
+
   it('same seed gives the same numbers', () => {
     scope(() => {
       expect(valuesOf(T.rand([50], { seed: 3 }))).toEqual(valuesOf(T.rand([50], { seed: 3 })));
@@ -289,15 +368,41 @@ describe('random draws', () => {
       for (const s of valuesOf(samples)) counts[s] += 1;
       const e = logits.map(Math.exp);
       const probabilities = e.map((v) => v / e.reduce((p, q) => p + q, 0));
-      const chiSquare = counts.reduce((acc, c, i) => acc + (c - n * probabilities[i]) ** 2 / (n * probabilities[i]), 0);
+      const chiSquare = counts.reduce(
+        (acc, c, i) => acc + (c - n * probabilities[i]) ** 2 / (n * probabilities[i]),
+        0,
+      );
       // 3 degrees of freedom: P(chi^2 > 21.1) = 1e-4
       expect(chiSquare).toBeLessThan(21.1);
     });
   });
 
+  it('categorical never draws a -inf class at the largest uniform', () => {
+    scope(() => {
+      // Block 7113731 under key (0, 0) has lane 1 = 0xffffff7e, so u = 1 - 2^-24 there: the largest value
+      // rand can return. That lane is (sample 0, class 1) of a (1, 2 samples, 2 classes) draw.
+      const block = new Uint32Array(4);
+      philoxBlock([7113731, 0, 0, 0], 0, 0, block);
+      expect(block[1] >>> 8).toBe(0xffffff);
+      const generator = new T.Generator(0);
+      generator.setState({ key: [0, 0], counter: 7113731 });
+      const samples = T.categorical(tensor([[0, Number.NEGATIVE_INFINITY]]), 2, { generator });
+      expect(valuesOf(samples)).toEqual([0, 0]);
+    });
+  });
+
   it('categorical never draws a -inf class', () => {
     scope(() => {
-      const samples = valuesOf(T.categorical(tensor([[0, Number.NEGATIVE_INFINITY, 0], [Number.NEGATIVE_INFINITY, 5, Number.NEGATIVE_INFINITY]]), 500, { seed: 16 }));
+      const samples = valuesOf(
+        T.categorical(
+          tensor([
+            [0, Number.NEGATIVE_INFINITY, 0],
+            [Number.NEGATIVE_INFINITY, 5, Number.NEGATIVE_INFINITY],
+          ]),
+          500,
+          { seed: 16 },
+        ),
+      );
       expect(samples.slice(0, 500).every((s) => s !== 1)).toBe(true);
       expect(samples.slice(500).every((s) => s === 1)).toBe(true);
     });

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { ArgumentError, scope, type Tensor, tensor } from '../src/index.js';
-import { checkNoLeaks, expectAllClose, expectGradcheck, expectSecondOrder, randomTensor, reduceReference, valuesOf } from './helpers.js';
+import {
+  checkNoLeaks,
+  expectAllClose,
+  expectGradcheck,
+  expectSecondOrder,
+  randomTensor,
+  reduceReference,
+  valuesOf,
+} from './helpers.js';
 
 checkNoLeaks();
 
 const f64 = (values: T.NestedArray) => tensor(values, { dtype: 'f64' });
 const total = (v: number[]) => v.reduce((p, q) => p + q, 0);
 const average = (v: number[]) => total(v) / v.length;
-const variance = (v: number[], correction: number) => total(v.map((x) => (x - average(v)) ** 2)) / (v.length - correction);
+const variance = (v: number[], correction: number) =>
+  total(v.map((x) => (x - average(v)) ** 2)) / (v.length - correction);
 
 type Axes = number | number[] | undefined;
 
@@ -21,8 +30,8 @@ interface ReduceCase {
 const REDUCTIONS: ReduceCase[] = [
   { name: 'sum', run: T.sum, reference: total },
   { name: 'mean', run: T.mean, reference: average },
-  { name: 'max', run: T.max, reference: (v) => v.reduce((p, q) => (q > p ? q : p)) },
-  { name: 'min', run: T.min, reference: (v) => v.reduce((p, q) => (q < p ? q : p)) },
+  { name: 'max', run: T.max, reference: (v) => v.reduce((p, q) => Math.max(q, p)) },
+  { name: 'min', run: T.min, reference: (v) => v.reduce((p, q) => Math.min(q, p)) },
   { name: 'prod', run: T.prod, reference: (v) => v.reduce((p, q) => p * q, 1) },
   { name: 'logsumexp', run: T.logsumexp, reference: (v) => Math.log(total(v.map(Math.exp))) },
   { name: 'var', run: (x, a, k) => T.variance(x, a, k), reference: (v) => variance(v, 1) },
@@ -40,10 +49,13 @@ function normalized(axes: Axes): number[] {
 
 function expectedShape(axes: Axes, keepDims: boolean): number[] {
   const reduced = normalized(axes);
-  return SHAPE.flatMap((d, i) => (reduced.includes(i) ? (keepDims ? [1] : []) : [d]));
+  const kept = keepDims ? [1] : [];
+  return SHAPE.flatMap((d, i) => (reduced.includes(i) ? kept : [d]));
 }
 
-const FORWARD = REDUCTIONS.flatMap((c) => AXES.flatMap((axes) => [false, true].map((keepDims) => ({ ...c, axes, keepDims }))));
+const FORWARD = REDUCTIONS.flatMap((c) =>
+  AXES.flatMap((axes) => [false, true].map((keepDims) => ({ ...c, axes, keepDims }))),
+);
 
 describe('reductions forward', () => {
   it.each(FORWARD)('$name over $axes keepDims $keepDims', ({ run, reference, axes, keepDims }) => {
@@ -51,7 +63,10 @@ describe('reductions forward', () => {
       const x = randomTensor(SHAPE, 61, 0.5, 1.5); // (2, 3, 4), positive so prod stays well scaled
       const y = run(x, axes, keepDims);
       expect(y.shape).toEqual(expectedShape(axes, keepDims));
-      expectAllClose(y, reduceReference(valuesOf(x), SHAPE, normalized(axes), reference), { atol: 1e-13, rtol: 1e-12 });
+      expectAllClose(y, reduceReference(valuesOf(x), SHAPE, normalized(axes), reference), {
+        atol: 1e-13,
+        rtol: 1e-12,
+      });
     });
   });
 
@@ -111,10 +126,16 @@ describe('reductions backward', () => {
 
   it('axis max and min split ties evenly', () => {
     scope(() => {
-      const x = f64([[1, 3, 3], [2, 2, 0]]).setRequiresGrad();
+      const x = f64([
+        [1, 3, 3],
+        [2, 2, 0],
+      ]).setRequiresGrad();
       T.sum(T.max(x, 1)).backward();
       expectAllClose(x.grad!, [0, 0.5, 0.5, 0.5, 0.5, 0], { atol: 0 });
-      const z = f64([[4, 4, 4], [1, 5, 1]]).setRequiresGrad();
+      const z = f64([
+        [4, 4, 4],
+        [1, 5, 1],
+      ]).setRequiresGrad();
       T.sum(T.min(z, 1)).backward();
       expectAllClose(z.grad!, [1 / 3, 1 / 3, 1 / 3, 0.5, 0, 0.5], { atol: 1e-15 });
     });
@@ -135,10 +156,29 @@ describe('argmax and argmin', () => {
     scope(() => {
       const x = randomTensor(SHAPE, 64);
       const data = valuesOf(x);
-      const argOf = (better: (a: number, b: number) => boolean) => (v: number[]) => v.reduce((best, value, i) => (better(value, v[best]) ? i : best), 0);
+      const argOf = (better: (a: number, b: number) => boolean) => (v: number[]) =>
+        v.reduce((best, value, i) => (better(value, v[best]) ? i : best), 0);
       for (const axis of [0, 1, 2]) {
-        expectAllClose(T.argmax(x, axis), reduceReference(data, SHAPE, [axis], argOf((a, b) => a > b)), { atol: 0 });
-        expectAllClose(T.argmin(x, axis), reduceReference(data, SHAPE, [axis], argOf((a, b) => a < b)), { atol: 0 });
+        expectAllClose(
+          T.argmax(x, axis),
+          reduceReference(
+            data,
+            SHAPE,
+            [axis],
+            argOf((a, b) => a > b),
+          ),
+          { atol: 0 },
+        );
+        expectAllClose(
+          T.argmin(x, axis),
+          reduceReference(
+            data,
+            SHAPE,
+            [axis],
+            argOf((a, b) => a < b),
+          ),
+          { atol: 0 },
+        );
       }
       expect(T.argmax(x, 1, true).shape).toEqual([2, 1, 4]);
       expect(T.argmax(x, -1).dtype).toBe('i32');
@@ -147,7 +187,10 @@ describe('argmax and argmin', () => {
 
   it('flattened argmax indexes the whole tensor', () => {
     scope(() => {
-      const x = tensor([[1, 9, 2], [8, 3, 0]]);
+      const x = tensor([
+        [1, 9, 2],
+        [8, 3, 0],
+      ]);
       expect(valuesOf(T.argmax(x))).toEqual([1]);
       expect(valuesOf(T.argmin(x))).toEqual([5]);
       expect(T.argmax(x, undefined, true).shape).toEqual([1, 1]);
@@ -244,7 +287,9 @@ describe('reductions edge cases', () => {
     scope(() => {
       expectAllClose(T.logsumexp(f64([1000, 1000])), [1000 + Math.LN2], { atol: 1e-12 });
       expectAllClose(T.logsumexp(f64([-1000, -1000])), [-1000 + Math.LN2], { atol: 1e-12 });
-      expect(valuesOf(T.logsumexp(f64([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY])))).toEqual([Number.NEGATIVE_INFINITY]);
+      expect(valuesOf(T.logsumexp(f64([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY])))).toEqual([
+        Number.NEGATIVE_INFINITY,
+      ]);
       expect(valuesOf(T.logsumexp(f64([Number.POSITIVE_INFINITY, 0])))).toEqual([Number.POSITIVE_INFINITY]);
       expectAllClose(T.logsumexp(tensor([-3.4028234663852886e38, 0])), [0], { atol: 0 });
     });
@@ -261,7 +306,10 @@ describe('reductions edge cases', () => {
 
   it('logsumexp gradient of an all -inf group is zero', () => {
     scope(() => {
-      const x = f64([[Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY], [0, 0]]).setRequiresGrad();
+      const x = f64([
+        [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY],
+        [0, 0],
+      ]).setRequiresGrad();
       T.sum(T.logsumexp(x, 1)).backward();
       expectAllClose(x.grad!, [0, 0, 0.5, 0.5], { atol: 0 });
     });
@@ -278,9 +326,24 @@ describe('reductions edge cases', () => {
 
 /** Views of a (4, 6) base and the row-major values each one shows. */
 const VIEWS: [string, (x: Tensor) => Tensor, (d: number[]) => number[], number[]][] = [
-  ['transposed', (x) => T.transpose(x), (d) => [0, 1, 2, 3, 4, 5].flatMap((j) => [0, 1, 2, 3].map((i) => d[i * 6 + j])), [6, 4]],
-  ['stepped slice', (x) => x.slice([0, 1], [4, 6], [2, 2]), (d) => [d[1], d[3], d[5], d[13], d[15], d[17]], [2, 3]],
-  ['broadcast', (x) => T.broadcastTo(x.slice([1, 0], [2, 6]), [3, 6]), (d) => [0, 1, 2].flatMap(() => d.slice(6, 12)), [3, 6]],
+  [
+    'transposed',
+    (x) => T.transpose(x),
+    (d) => [0, 1, 2, 3, 4, 5].flatMap((j) => [0, 1, 2, 3].map((i) => d[i * 6 + j])),
+    [6, 4],
+  ],
+  [
+    'stepped slice',
+    (x) => x.slice([0, 1], [4, 6], [2, 2]),
+    (d) => [d[1], d[3], d[5], d[13], d[15], d[17]],
+    [2, 3],
+  ],
+  [
+    'broadcast',
+    (x) => T.broadcastTo(x.slice([1, 0], [2, 6]), [3, 6]),
+    (d) => [0, 1, 2].flatMap(() => d.slice(6, 12)),
+    [3, 6],
+  ],
 ];
 
 describe('reduction kernels on views', () => {
@@ -291,8 +354,16 @@ describe('reduction kernels on views', () => {
       const data = shown(valuesOf(base));
       for (const axis of [0, 1]) {
         expectAllClose(T.sum(view, axis), reduceReference(data, shape, [axis], total), { atol: 1e-14 });
-        expectAllClose(T.max(view, axis), reduceReference(data, shape, [axis], (v) => Math.max(...v)), { atol: 0 });
-        expectAllClose(T.prod(view, axis), reduceReference(data, shape, [axis], (v) => v.reduce((p, q) => p * q, 1)), { atol: 1e-14 });
+        expectAllClose(
+          T.max(view, axis),
+          reduceReference(data, shape, [axis], (v) => Math.max(...v)),
+          { atol: 0 },
+        );
+        expectAllClose(
+          T.prod(view, axis),
+          reduceReference(data, shape, [axis], (v) => v.reduce((p, q) => p * q, 1)),
+          { atol: 1e-14 },
+        );
         const firstMax = (v: number[]) => v.indexOf(Math.max(...v));
         expectAllClose(T.argmax(view, axis), reduceReference(data, shape, [axis], firstMax), { atol: 0 });
       }

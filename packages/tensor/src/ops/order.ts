@@ -3,7 +3,7 @@ import { ArgumentError } from '../errors.js';
 import { apply } from '../runtime.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add, castTo, mul, sub } from './elementwise.js';
+import { add, castTo, mul, ne, sub, where } from './elementwise.js';
 import { gather, narrow, reshape, squeeze, stack } from './movement.js';
 
 /** Indices that sort `x` along `axis`; stable, with NaN placed after every number (before, if descending). */
@@ -56,13 +56,16 @@ export function quantile(x: Tensor, q: number | readonly number[], axis?: number
   const n = source.shape[a];
   if (n === 0) throw new ArgumentError('quantile', `axis ${a} is empty`);
   const sorted = gather(source, a, argsort(source, a));
+  // NaN sorts last, so the last sorted value is NaN exactly when the row holds one; NumPy then returns NaN.
+  const last = narrow(sorted, a, n - 1, 1);
+  const rowHasNaN = ne(last, last);
   const results = qs.map((value) => {
     const position = value * (n - 1);
     const lo = Math.floor(position);
     const hi = Math.min(lo + 1, n - 1);
     const lower = narrow(sorted, a, lo, 1);
     const upper = narrow(sorted, a, hi, 1);
-    const interpolated = add(lower, mul(sub(upper, lower), position - lo));
+    const interpolated = where(rowHasNaN, last, add(lower, mul(sub(upper, lower), position - lo)));
     if (keepDims) return axis === undefined ? reshape(interpolated, x.shape.map(() => 1)) : interpolated;
     return squeeze(interpolated, a);
   });

@@ -4,7 +4,7 @@ import { Generator, getDefaultGenerator } from '../random/generator.js';
 import { apply } from '../runtime.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { add, castTo, cos, div, ge, log, lt, mul, neg, sqrt, sub, where } from './elementwise.js';
+import { add, castTo, cos, div, ge, log, lt, maximum, mul, neg, sqrt, sub, where } from './elementwise.js';
 import { argmax } from './reduce.js';
 import { broadcastTo, reshape, unsqueeze } from './movement.js';
 
@@ -63,7 +63,9 @@ export function categorical(logits: Tensor, numSamples = 1, options: RandomOptio
   if (logits.rank < 1) throw new ArgumentError('categorical', 'logits need a class axis');
   const shape = [...logits.shape.slice(0, -1), numSamples, logits.shape[logits.rank - 1]];
   const u = rand(shape, { ...options, backend: logits.backend.name, dtype: logits.dtype === 'f64' ? 'f64' : 'f32' });
-  const gumbel = neg(log(neg(log(add(u, 2 ** -25)))));
+  // maximum, not u + 2^-25: in f32 the largest u, 1 - 2^-24, plus 2^-25 rounds to 1, whose Gumbel noise
+  // is +inf, and +inf plus a -inf logit is NaN, which argmax would pick.
+  const gumbel = neg(log(neg(log(maximum(u, 2 ** -25)))));
   const expanded = broadcastTo(unsqueeze(castTo(logits, u.dtype), -2), shape);
   return argmax(add(expanded, gumbel), -1);
 }

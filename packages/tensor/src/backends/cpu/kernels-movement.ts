@@ -63,7 +63,7 @@ export const MOVEMENT_KERNELS: CpuKernelTable<MovementKernelOp> = {
     return result;
   },
   pad: ([x], { pads, value }, out) => {
-    const result = allocateArray(out.dtype, sizeOf(out.shape)).fill(value);
+    const result = allocateArray(out.dtype, sizeOf(out.shape)).fill(castScalar(value, out.dtype));
     const strides = contiguousStrides(out.shape);
     const offset = pads.reduce((total, [before], i) => total + before * strides[i], 0);
     writeWindow(result, dense(x), x.shape, strides, offset);

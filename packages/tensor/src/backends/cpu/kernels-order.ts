@@ -1,4 +1,4 @@
-import { allocateArray } from '../../dtype.js';
+import { allocateArray, castScalar } from '../../dtype.js';
 import type { ScanAttrs } from '../../ops/defs.js';
 import { philoxUniform } from '../../random/philox.js';
 import { sizeOf } from '../../shape.js';
@@ -98,5 +98,5 @@ export const ORDER_KERNELS: CpuKernelTable<'argsort' | 'cumsum' | 'cumprod' | 'c
     philoxUniform(key, counter, result);
     return result;
   },
-  full: (_inputs, { value }, out) => allocateArray(out.dtype, sizeOf(out.shape)).fill(value),
+  full: (_inputs, { value }, out) => allocateArray(out.dtype, sizeOf(out.shape)).fill(castScalar(value, out.dtype)),
 };
