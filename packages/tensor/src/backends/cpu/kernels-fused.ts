@@ -2,6 +2,7 @@ import { allocateArray, type TypedArray } from '../../dtype.js';
 import { ArgumentError } from '../../errors.js';
 import { sizeOf } from '../../shape.js';
 import type { CpuKernel, CpuKernelTable } from './kernel.js';
+import { matmulKernel } from './kernels-matmul.js';
 import { dense, moveAxesLast, movedOutputOffsets } from './strided.js';
 
 /** Runs `rowFn` over every row along `axis` and writes each result row back in place of its input row. */
@@ -149,31 +150,6 @@ const attentionKernel: CpuKernel<'attention'> = (inputs, { causal, scale, hasMas
         }
         result.set(outRow, ((b * heads + h) * tq + i) * dv);
       }
-    }
-  }
-  return result;
-};
-
-/** Batched (..., m, k) x (..., k, n), accumulating each output row in double precision. */
-const matmulKernel: CpuKernel<'matmul'> = ([a, b], _attrs, out) => {
-  const left = dense(a);
-  const right = dense(b);
-  const rank = a.shape.length;
-  const [m, k] = [a.shape[rank - 2], a.shape[rank - 1]];
-  const n = b.shape[rank - 1];
-  const batch = sizeOf(a.shape.slice(0, -2));
-  const result = allocateArray(out.dtype, batch * m * n);
-  const row = new Float64Array(n);
-  for (let p = 0; p < batch; p++) {
-    for (let i = 0; i < m; i++) {
-      row.fill(0);
-      const aBase = (p * m + i) * k;
-      for (let l = 0; l < k; l++) {
-        const scalar = left[aBase + l];
-        const bBase = (p * k + l) * n;
-        for (let j = 0; j < n; j++) row[j] += scalar * right[bBase + j];
-      }
-      result.set(row, (p * m + i) * n);
     }
   }
   return result;
