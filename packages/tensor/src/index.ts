@@ -1,11 +1,14 @@
 import { registerBackend } from './backend.js';
 import { CpuBackend } from './backends/cpu/index.js';
+import { WasmBackend } from './backends/wasm/index.js';
 
 registerBackend('cpu', () => new CpuBackend());
+registerBackend('wasm', () => new WasmBackend());
 
 export { gradients, backward, type GradientOptions } from './autograd/engine.js';
 export { grad, valueAndGrad } from './autograd/functional.js';
 export { isGradEnabled, noGrad } from './autograd/mode.js';
+export { WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 export { type Backend, type BufferView, currentBackendName, getBackend, registerBackend, registeredBackends, useBackend } from './backend.js';
 export type { DType, TypedArray } from './dtype.js';
 export * from './errors.js';

@@ -9,8 +9,8 @@ import { ORDER_KERNELS } from './kernels-order.js';
 import { REDUCE_KERNELS } from './kernels-reduce.js';
 import type { CpuView } from './strided.js';
 
-/** Every primitive's cpu kernel; a missing entry is a compile error. */
-const KERNELS: CpuKernelTable<KernelOp> = {
+/** Every primitive's cpu kernel; a missing entry is a compile error. Also run by the wasm backend on views of its memory. */
+export const KERNELS: CpuKernelTable<KernelOp> = {
   ...ELEMENTWISE_KERNELS,
   ...REDUCE_KERNELS,
   ...MOVEMENT_KERNELS,
