@@ -22,10 +22,16 @@ for (const group of ['packages', 'apps']) {
       missing.push(`${group}/${name}`);
       continue;
     }
-    const results = JSON.parse(readFileSync(report, 'utf8'));
-    passed += results.numPassedTests;
-    failed += results.numFailedTests;
-    skipped += results.numPendingTests + (results.numTodoTests ?? 0);
+    // a package may also write test-results.browser.json (its browser project); both count
+    const extra = join(dir, name, 'test-results.browser.json');
+    for (const file of existsSync(extra) ? [report, extra] : [report]) {
+      const results = JSON.parse(readFileSync(file, 'utf8'));
+      passed += results.numPassedTests;
+      failed += results.numFailedTests;
+      skipped += results.numPendingTests + (results.numTodoTests ?? 0);
+      // a test file that fails to load has no test results of its own; count it as one failure
+      failed += results.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+    }
   }
 }
 

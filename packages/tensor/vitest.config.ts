@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/webgpu/global-setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results.json' },
     testTimeout: 60_000,

@@ -11,6 +11,21 @@ export { isGradEnabled, noGrad } from './autograd/mode.js';
 export { WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 export { type Backend, type BufferView, currentBackendName, getBackend, registerBackend, registeredBackends, useBackend } from './backend.js';
 export type { DType, TypedArray } from './dtype.js';
+export {
+  initWebGPU,
+  type ModelPlan,
+  type PreflightReport,
+  selectBackend,
+  type Selection,
+  WebGPUBackend,
+  WebGPUDeviceLostError,
+  WebGPUDriverError,
+  WebGPUIndexError,
+  type WebGPUInitOptions,
+  WebGPULimitError,
+  webgpuPreflight,
+  WebGPUUnavailableError,
+} from './backends/webgpu/index.js';
 export * from './errors.js';
 export {
   type LoadedSafetensors,

@@ -1,7 +1,10 @@
 /// <reference types="@webgpu/types" />
 import { WebGPUUnavailableError } from './errors.js';
 
-/** Optional features the kernels can use when the adapter has them. */
+/**
+ * Optional features requested when the adapter has them, and listed in the backend's `features`.
+ * NOTE: no kernel uses them yet, because every kernel is written for the core feature set.
+ */
 export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
 /** Limits requested at the adapter's real values (the defaults are far lower, e.g. 128 MiB bindings). */
@@ -28,7 +31,7 @@ export interface AcquiredDevice {
   device: GPUDevice;
   adapter: AdapterDescription;
   features: Set<string>;
-  /** Node: the object returned by `create()`; the device dies if it is garbage-collected first. */
+  /** Node: the object returned by `create()`. The device dies if this is garbage-collected first. */
   keepAlive: unknown;
 }
 
@@ -49,18 +52,23 @@ function isNode(): boolean {
   return typeof p?.versions?.node === 'string';
 }
 
-/** `navigator.gpu` in a browser; in Node, Dawn from the `webgpu` package. */
+/** Returns `navigator.gpu` in a browser, and in Node the GPU of Dawn from the `webgpu` package. */
 export async function gpuEntry(dawnFlags: readonly string[] = []): Promise<{ gpu: GPU; keepAlive: unknown }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return { gpu: nav.gpu, keepAlive: null };
-  if (!isNode()) throw new WebGPUUnavailableError('navigator.gpu is undefined (the browser has WebGPU disabled or is too old)');
+  if (!isNode())
+    throw new WebGPUUnavailableError(
+      'navigator.gpu is undefined (the browser has WebGPU disabled or is too old)',
+    );
   // A computed specifier keeps bundlers from following this import into a native addon.
   const specifier = 'webgpu';
   let dawn: { create: (flags: string[]) => GPU };
   try {
     dawn = (await import(/* @vite-ignore */ specifier)) as typeof dawn;
   } catch (error) {
-    throw new WebGPUUnavailableError(`the npm package 'webgpu' (Dawn for Node) could not be loaded: ${(error as Error).message}; install it with npm install webgpu`);
+    throw new WebGPUUnavailableError(
+      `the npm package 'webgpu' (Dawn for Node) could not be loaded: ${(error as Error).message}; install it with npm install webgpu`,
+    );
   }
   const gpu = dawn.create([...dawnFlags]);
   dawnInstances.add(gpu);
@@ -78,10 +86,16 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   };
 }
 
-export async function requestAdapter(gpu: GPU, powerPreference: GPUPowerPreference = 'high-performance'): Promise<GPUAdapter> {
+export async function requestAdapter(
+  gpu: GPU,
+  powerPreference: GPUPowerPreference = 'high-performance',
+): Promise<GPUAdapter> {
   const adapter = await gpu.requestAdapter({ powerPreference });
   if (!adapter) {
-    throw new WebGPUUnavailableError('requestAdapter() returned null; in Node set VK_ICD_FILENAMES to a Vulkan driver (for example SwiftShader) and XDG_RUNTIME_DIR');
+    const hint = isNode()
+      ? 'set VK_ICD_FILENAMES to a Vulkan driver (for example SwiftShader) and XDG_RUNTIME_DIR'
+      : 'the browser blocks WebGPU here (headless Chromium needs --enable-unsafe-webgpu)';
+    throw new WebGPUUnavailableError(`requestAdapter() returned null; ${hint}`);
   }
   return adapter;
 }
@@ -90,7 +104,12 @@ export async function requestAdapter(gpu: GPU, powerPreference: GPUPowerPreferen
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
   if (options.device) {
     const device = options.device;
-    const adapter = { vendor: '', architecture: '', description: 'device supplied by the caller', isFallbackAdapter: false };
+    const adapter = {
+      vendor: '',
+      architecture: '',
+      description: 'device supplied by the caller',
+      isFallbackAdapter: false,
+    };
     return { device, adapter, features: new Set([...device.features] as string[]), keepAlive: null };
   }
   const { gpu, keepAlive } = await gpuEntry(options.dawnFlags);
@@ -102,10 +121,10 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   }
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: '@lab/tensor' });
-  return { device, adapter: describeAdapter(adapter), features: new Set(requiredFeatures as string[]), keepAlive };
-}
-
-/** Lets go of a Dawn entry object once its device is destroyed. */
-export function releaseKeepAlive(keepAlive: unknown): void {
-  dawnInstances.delete(keepAlive);
+  return {
+    device,
+    adapter: describeAdapter(adapter),
+    features: new Set(requiredFeatures as string[]),
+    keepAlive,
+  };
 }

@@ -1,6 +1,12 @@
 /// <reference types="@webgpu/types" />
 import { WebGPUDeviceLostError, WebGPUDriverError, WebGPUIndexError } from './errors.js';
-import { checkBinding, checkBufferSize, checkStorageBufferCount, gridFor, type KernelLimits } from './limits.js';
+import {
+  checkBinding,
+  checkBufferSize,
+  checkStorageBufferCount,
+  gridFor,
+  type KernelLimits,
+} from './limits.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, UNIFORM_USAGE } from './pool.js';
 import { META_WORDS, type Meta, PRELUDE } from './wgsl.js';
 
@@ -9,7 +15,7 @@ export class GpuBuffer {
   lastBatch = -1;
   constructor(
     readonly raw: GPUBuffer,
-    /** Bytes the tensor needs; the raw buffer may be larger (its pool size class). */
+    /** Bytes the tensor needs. The raw buffer may be larger (its pool size class). */
     readonly bytes: number,
   ) {}
 }
@@ -17,7 +23,7 @@ export class GpuBuffer {
 export interface Binding {
   buffer: GpuBuffer;
   write?: boolean;
-  /** Byte range bound; the whole tensor when absent. */
+  /** Byte range to bind, or the whole tensor when absent. */
   offset?: number;
   size?: number;
 }
@@ -37,7 +43,14 @@ export interface Dispatch {
 }
 
 /** Ops that report bad indices through the status buffer, by code. */
-export const STATUS_OPS = ['gather', 'indexSelect', 'indexAdd', 'scatterAdd', 'oneHot', 'crossEntropy'] as const;
+export const STATUS_OPS = [
+  'gather',
+  'indexSelect',
+  'indexAdd',
+  'scatterAdd',
+  'oneHot',
+  'crossEntropy',
+] as const;
 
 const alignUp = (n: number, to: number) => Math.ceil(n / to) * to;
 
@@ -60,7 +73,10 @@ export class Dispatcher {
   private batch = 0;
   private recorded = 0;
   private readonly pendingRelease: GPUBuffer[] = [];
-  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  private readonly pipelines = new Map<
+    string,
+    { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }
+  >();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly statusBuffer: GpuBuffer;
   private lostError: WebGPUDeviceLostError | null = null;
@@ -107,7 +123,8 @@ export class Dispatcher {
 
   upload(op: string, data: ArrayBufferView<ArrayBuffer>): GpuBuffer {
     const buffer = this.allocate(op, data.byteLength);
-    if (data.byteLength > 0) this.device.queue.writeBuffer(buffer.raw, 0, data.buffer, data.byteOffset, data.byteLength);
+    if (data.byteLength > 0)
+      this.device.queue.writeBuffer(buffer.raw, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }
 
@@ -151,7 +168,7 @@ export class Dispatcher {
     if (this.recorded >= this.batchSize) this.submit();
   }
 
-  /** Copies a buffer's bytes to the host; the first `bytes` bytes of the result are the tensor's. */
+  /** Copies the first `bytes` bytes of a buffer to the host. */
   async read(buffer: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
     this.throwIfBroken();
     const size = alignUp(Math.max(bytes, 4), 4);
@@ -162,7 +179,15 @@ export class Dispatcher {
     encoder.copyBufferToBuffer(this.statusBuffer.raw, 0, staging, size, 16);
     buffer.lastBatch = this.batch;
     this.submit();
-    await Promise.race([staging.mapAsync(1 /* GPUMapMode.READ */), this.lostSignal]);
+    try {
+      await Promise.race([staging.mapAsync(1 /* GPUMapMode.READ */), this.lostSignal]);
+    } catch (error) {
+      // A map is aborted only when the device is lost or destroyed, and that may settle before
+      // device.lost does. Either way the device is gone for every later call too.
+      if (error instanceof WebGPUDeviceLostError) throw error;
+      this.lostError ??= new WebGPUDeviceLostError('map aborted', (error as Error).message);
+      throw this.lostError;
+    }
     const copy = staging.getMappedRange(0, size + 16).slice(0);
     staging.unmap();
     this.pool.release(staging);
@@ -192,7 +217,12 @@ export class Dispatcher {
   }
 
   stats(): DispatchStats {
-    return { liveBuffers: this.liveBuffers, pipelines: this.pipelines.size, submits: this.submits, dispatches: this.dispatches };
+    return {
+      liveBuffers: this.liveBuffers,
+      pipelines: this.pipelines.size,
+      submits: this.submits,
+      dispatches: this.dispatches,
+    };
   }
 
   private openEncoder(): GPUCommandEncoder {
@@ -214,9 +244,15 @@ export class Dispatcher {
     const kinds = d.bindings.map((b) => (b.write ? 'w' : 'r')).join('') + (d.status ? 'w' : '');
     let layout = this.layouts.get(kinds);
     if (!layout) {
-      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } }];
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } },
+      ];
       [...kinds].forEach((kind, i) => {
-        entries.push({ binding: i + 1, visibility: 4, buffer: { type: kind === 'w' ? 'storage' : 'read-only-storage' } });
+        entries.push({
+          binding: i + 1,
+          visibility: 4,
+          buffer: { type: kind === 'w' ? 'storage' : 'read-only-storage' },
+        });
       });
       layout = this.device.createBindGroupLayout({ entries });
       this.layouts.set(kinds, layout);
@@ -236,7 +272,8 @@ export class Dispatcher {
       label: d.key,
     });
     this.device.popErrorScope().then((error) => {
-      if (error) this.driverError ??= new WebGPUDriverError('shader compilation', `kernel ${d.key}: ${error.message}`);
+      if (error)
+        this.driverError = new WebGPUDriverError('shader compilation', `kernel ${d.key}: ${error.message}`);
     });
     const entry = { pipeline, layout };
     this.pipelines.set(d.key, entry);

@@ -1,8 +1,8 @@
 import { BackendError } from '../../errors.js';
 
 /**
- * A WebGPU limit would be exceeded by a dispatch or an allocation. The work is refused before it
- * runs, so no output is ever left silently zero.
+ * A WebGPU limit would be exceeded by a dispatch or an allocation. The work is rejected before it
+ * runs, so no output is left silently zero.
  */
 export class WebGPULimitError extends BackendError {
   constructor(
@@ -12,18 +12,24 @@ export class WebGPULimitError extends BackendError {
     readonly maximum: number,
     advice = 'split the tensor into smaller pieces or run this op on the cpu backend',
   ) {
-    super('webgpu', `${op} needs ${limit} = ${requested}, but the device allows at most ${maximum}; ${advice}`);
+    super(
+      'webgpu',
+      `${op} needs ${limit} = ${requested}, but the device allows at most ${maximum}; ${advice}`,
+    );
     this.name = 'WebGPULimitError';
   }
 }
 
-/** The GPU device was lost (driver reset, `destroy()`, out of memory); every later call fails with this. */
+/** The GPU device was lost (driver reset, `destroy()`, out of memory). Every later call fails with this error. */
 export class WebGPUDeviceLostError extends BackendError {
   constructor(
     readonly reason: string,
     readonly driverMessage: string,
   ) {
-    super('webgpu', `the device was lost (reason: ${reason}): ${driverMessage || 'no message from the driver'}; call initWebGPU() again for a new device`);
+    super(
+      'webgpu',
+      `the device was lost (reason: ${reason}): ${driverMessage || 'no message from the driver'}; call initWebGPU() again for a new device`,
+    );
     this.name = 'WebGPUDeviceLostError';
   }
 }
@@ -57,7 +63,10 @@ export class WebGPUIndexError extends BackendError {
     readonly index: number,
     readonly size: number,
   ) {
-    super('webgpu', `${op} met index ${index}, outside [0, ${size}); the output of that op holds zeros where the index was bad`);
+    super(
+      'webgpu',
+      `${op} met index ${index}, outside [0, ${size}); the output of that op holds zeros where the index was bad`,
+    );
     this.name = 'WebGPUIndexError';
   }
 }

@@ -37,7 +37,13 @@ export function gridFor(op: string, workgroups: number, limits: KernelLimits): [
   const max = limits.maxWorkgroupsPerDimension;
   if (workgroups <= max) return [workgroups, 1];
   const y = Math.ceil(workgroups / max);
-  if (y > max) throw new WebGPULimitError(op, 'maxComputeWorkgroupsPerDimension (squared, for a 2-D grid)', workgroups, max * max);
+  if (y > max)
+    throw new WebGPULimitError(
+      op,
+      'maxComputeWorkgroupsPerDimension (squared, for a 2-D grid)',
+      workgroups,
+      max * max,
+    );
   return [Math.ceil(workgroups / y), y];
 }
 
@@ -48,7 +54,8 @@ export function checkBinding(op: string, bytes: number, limits: KernelLimits): v
 }
 
 export function checkBufferSize(op: string, bytes: number, limits: KernelLimits): void {
-  if (bytes > limits.maxBufferBytes) throw new WebGPULimitError(op, 'maxBufferSize (bytes)', bytes, limits.maxBufferBytes);
+  if (bytes > limits.maxBufferBytes)
+    throw new WebGPULimitError(op, 'maxBufferSize (bytes)', bytes, limits.maxBufferBytes);
 }
 
 export function checkStorageBufferCount(op: string, count: number, limits: KernelLimits): void {
@@ -58,5 +65,6 @@ export function checkStorageBufferCount(op: string, count: number, limits: Kerne
 }
 
 export function checkElementCount(op: string, count: number): void {
-  if (count > MAX_ELEMENTS) throw new WebGPULimitError(op, 'element count (u32 index range)', count, MAX_ELEMENTS);
+  if (count > MAX_ELEMENTS)
+    throw new WebGPULimitError(op, 'element count (u32 index range)', count, MAX_ELEMENTS);
 }

@@ -9,7 +9,7 @@ export const META_WORDS = 256;
 
 /**
  * The uniform block of one dispatch, as u32 words: shapes, strides, offsets and scalar attributes.
- * Kernels read word i with `m(i)`; floats are stored by their bits so NaN and infinities survive.
+ * Kernels read word i with `m(i)`. Floats are stored by their bits, so NaN and infinities survive.
  */
 export class Meta {
   private readonly words: number[] = [];
@@ -36,7 +36,10 @@ export class Meta {
 
   bytes(): Uint32Array<ArrayBuffer> {
     if (this.words.length > META_WORDS) {
-      throw new BackendError('webgpu', `a kernel needs ${this.words.length} uniform words, more than the ${META_WORDS} reserved; use fewer axes`);
+      throw new BackendError(
+        'webgpu',
+        `a kernel needs ${this.words.length} uniform words, more than the ${META_WORDS} reserved; use fewer axes`,
+      );
     }
     const out = new Uint32Array(META_WORDS);
     out.set(this.words);
@@ -46,8 +49,16 @@ export class Meta {
 
 /** WGSL scalar type of a tensor element: bool is stored as u32 (0 or 1). */
 export function scalarType(dtype: DType): 'f32' | 'i32' | 'u32' {
-  if (dtype === 'f64') throw new BackendError('webgpu', 'dtype f64 is not supported; use f32, or run on the cpu backend');
-  return dtype === 'f32' ? 'f32' : dtype === 'i32' ? 'i32' : 'u32';
+  if (dtype === 'f64')
+    throw new BackendError('webgpu', 'dtype f64 is not supported; use f32, or run on the cpu backend');
+  if (dtype === 'f32') return 'f32';
+  return dtype === 'i32' ? 'i32' : 'u32';
+}
+
+/** WGSL that reads uniform word `word` as a scalar of the element type. */
+export function readWord(dtype: DType, word: number): string {
+  const accessor = { f32: 'mf', i32: 'mi', u32: 'm' }[scalarType(dtype)];
+  return `${accessor}(${word}u)`;
 }
 
 /** Uniform block, meta accessor and float helpers shared by every kernel. */
@@ -65,9 +76,23 @@ fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800
 fn pos_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
 fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn nan_f32() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+// exp and log with IEEE special cases. SwiftShader's builtins return inf for exp(NaN) and a finite
+// number for log(0) and log(x < 0).
+fn exp_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  if (x > 88.72283935546875) { return pos_inf(); }
+  if (x < -103.97208404541016) { return 0.0; }
+  return exp(x);
+}
+fn log_f(x: f32) -> f32 {
+  if (is_nan(x) || x < 0.0) { return nan_f32(); }
+  if (x == 0.0) { return neg_inf(); }
+  if (is_inf(x)) { return x; }
+  return log(x);
+}
 `;
 
-/** Entry point whose body sees `wg` (linear workgroup index over a 2-D grid) and `lid`. */
+/** Entry point whose body can use `wg` (linear workgroup index over a 2-D grid) and `lid`. */
 export function entry(workgroupSize: number, body: string): string {
   return /* wgsl */ `
 @compute @workgroup_size(${workgroupSize})
@@ -90,7 +115,14 @@ export function storage(binding: number, name: string, type: string, access: Acc
  * strided view. Shape words start at `shapeAt`, stride words at `strideAt`, the offset is at `offsetAt`.
  * A dense view (rank 1, stride 1) gets the one-line form.
  */
-export function indexFn(name: string, rank: number, shapeAt: number, strideAt: number, offsetAt: number, dense: boolean): string {
+export function indexFn(
+  name: string,
+  rank: number,
+  shapeAt: number,
+  strideAt: number,
+  offsetAt: number,
+  dense: boolean,
+): string {
   if (dense) return `fn ${name}(i: u32) -> u32 { return i + m(${offsetAt}u); }\n`;
   if (rank === 0) return `fn ${name}(i: u32) -> u32 { return m(${offsetAt}u); }\n`;
   return /* wgsl */ `fn ${name}(i: u32) -> u32 {
@@ -130,7 +162,9 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
       });
     } else {
       outShape.push(shape[axis]);
-      strides.forEach((s, v) => outStrides[v].push(s[axis]));
+      strides.forEach((s, v) => {
+        outStrides[v].push(s[axis]);
+      });
     }
   }
   return { shape: outShape, strides: outStrides };
