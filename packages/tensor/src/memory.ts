@@ -113,7 +113,7 @@ export function scope<T>(fn: () => T): T {
 }
 
 /**
- * The async form of `scope`. Tensors created by unrelated code that runs while `fn` awaits are tracked
+ * Runs an async `fn` like `scope` does. Tensors created by unrelated code that runs while `fn` awaits are tracked
  * here too, so do not interleave two scopeAsync calls.
  */
 export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {

@@ -57,8 +57,8 @@ function runVjp(t: Tensor, g: Tensor, grads: Map<Tensor, Tensor>, createGraph: b
   const args = { inputs: node.inputs, output: t, attrs: node.attrs, g, needs } as VjpArgs<typeof node.op>;
   const compute = () => rule.vjp!(args as never);
   const inputGrads = createGraph ? withGradMode(true, compute) : noGrad(() => scope(compute));
-  // A rule may pass `g` through or return one tensor for two inputs; each stored gradient gets its own
-  // handle so that disposing one never frees another.
+  // A rule may pass `g` through or return one tensor for two inputs. Each stored gradient gets its own
+  // handle, so disposing one never frees another.
   const seen = new Set<Tensor>([g]);
   node.inputs.forEach((input, i) => {
     let gi = inputGrads[i];
