@@ -16,6 +16,12 @@ export {
   generate,
   type StopReason,
 } from './generate.js';
+export {
+  type GenerateBatchOptions,
+  type GenerateBatchResult,
+  type GenerateBatchRow,
+  generateBatch,
+} from './generate-batch.js';
 export { GPT } from './gpt.js';
 export { KVCache } from './kv-cache.js';
 export { type AdapterSwitch, Dense, EmbeddingTable, type LoRAWeights, type WeightLayout } from './layers.js';
