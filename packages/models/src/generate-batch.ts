@@ -47,7 +47,13 @@ function logSoftmaxAt(logits: ArrayLike<number>, offset: number, size: number, i
 }
 
 /** Logits of the last position of every row, (B, V) flattened row-major. */
-async function lastLogits(model: CausalLM, ids: Int32Array, rows: number, length: number, cache: ReturnType<CausalLM['createCache']>): Promise<Float32Array> {
+async function lastLogits(
+  model: CausalLM,
+  ids: Int32Array,
+  rows: number,
+  length: number,
+  cache: ReturnType<CausalLM['createCache']>,
+): Promise<Float32Array> {
   const last: Tensor = noGrad(() =>
     scope(() => {
       const input = fromArray(ids, [rows, length], { dtype: 'i32', backend: model.backendName });
@@ -75,18 +81,29 @@ export async function generateBatch(
   options: GenerateBatchOptions,
 ): Promise<GenerateBatchResult> {
   if (options.seeds.length !== prompts.length) {
-    throw new GenerationError('generateBatch', `got ${options.seeds.length} seeds for ${prompts.length} prompts; pass one seed per prompt`);
+    throw new GenerationError(
+      'generateBatch',
+      `got ${options.seeds.length} seeds for ${prompts.length} prompts; pass one seed per prompt`,
+    );
   }
   if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) {
-    throw new GenerationError('generateBatch', `maxNewTokens ${options.maxNewTokens} must be a non-negative integer`);
+    throw new GenerationError(
+      'generateBatch',
+      `maxNewTokens ${options.maxNewTokens} must be a non-negative integer`,
+    );
   }
   const maxBatch = options.maxBatch ?? Number.POSITIVE_INFINITY;
-  if (!(maxBatch >= 1)) throw new GenerationError('generateBatch', `maxBatch ${options.maxBatch} must be at least 1`);
-  prompts.forEach((p) => checkTokens('generateBatch', model, p));
+  if (!(maxBatch >= 1))
+    throw new GenerationError('generateBatch', `maxBatch ${options.maxBatch} must be at least 1`);
+  for (const p of prompts) checkTokens('generateBatch', model, p);
 
   const rows: GenerateBatchRow[] = prompts.map(() => ({ tokens: [], logProbs: [], stopReason: 'maxTokens' }));
   const byLength = new Map<number, number[]>();
-  prompts.forEach((p, i) => byLength.set(p.length, [...(byLength.get(p.length) ?? []), i]));
+  prompts.forEach((p, i) => {
+    const members = byLength.get(p.length) ?? [];
+    members.push(i);
+    byLength.set(p.length, members);
+  });
   let forwardCalls = 0;
   let finished = 0;
   for (const members of byLength.values()) {
@@ -109,7 +126,13 @@ interface ChunkState {
 }
 
 /** Draws the next token of every active row from its logits (B, V) and returns the next input ids (B). */
-function drawTokens(logits: Float32Array, state: ChunkState, rows: GenerateBatchRow[], options: GenerateBatchOptions, V: number): Int32Array {
+function drawTokens(
+  logits: Float32Array,
+  state: ChunkState,
+  rows: GenerateBatchRow[],
+  options: GenerateBatchOptions,
+  V: number,
+): Int32Array {
   const next = new Int32Array(state.chunk.length);
   state.chunk.forEach((index, b) => {
     const out = rows[index];
@@ -118,7 +141,10 @@ function drawTokens(logits: Float32Array, state: ChunkState, rows: GenerateBatch
       next[b] = out.tokens[out.tokens.length - 1];
       return;
     }
-    const token = sampleIndex(samplingDistribution(logits.subarray(b * V, (b + 1) * V), options), state.randoms[b].next());
+    const token = sampleIndex(
+      samplingDistribution(logits.subarray(b * V, (b + 1) * V), options),
+      state.randoms[b].next(),
+    );
     next[b] = token;
     out.tokens.push(token);
     out.logProbs.push(logSoftmaxAt(logits, b * V, V, token));
@@ -148,7 +174,9 @@ async function sampleChunk(
   };
   const budget = Math.min(options.maxNewTokens, model.maxSeqLen - promptLength);
   let input: Int32Array = new Int32Array(B * promptLength);
-  chunk.forEach((i, b) => input.set(prompts[i], b * promptLength));
+  chunk.forEach((i, b) => {
+    input.set(prompts[i], b * promptLength);
+  });
 
   let length = promptLength;
   let calls = 0;

@@ -65,7 +65,12 @@ describe('generateBatch', () => {
   test('a row stops at eos alone', async () => {
     const free = await generateBatch(model, prompts, { maxNewTokens: 8, temperature: 1.5, seeds });
     const eos = free.rows[0].tokens[2];
-    const stopped = await generateBatch(model, prompts, { maxNewTokens: 8, temperature: 1.5, seeds, eosId: eos });
+    const stopped = await generateBatch(model, prompts, {
+      maxNewTokens: 8,
+      temperature: 1.5,
+      seeds,
+      eosId: eos,
+    });
     const first = free.rows[0].tokens.indexOf(eos);
     expect(stopped.rows[0].tokens).toEqual(free.rows[0].tokens.slice(0, first + 1));
     expect(stopped.rows[0].stopReason).toBe('eos');
@@ -85,6 +90,8 @@ describe('generateBatch', () => {
   });
 
   test('seed count must match prompts', async () => {
-    await expect(generateBatch(model, prompts, { maxNewTokens: 2, seeds: [1] })).rejects.toThrow(GenerationError);
+    await expect(generateBatch(model, prompts, { maxNewTokens: 2, seeds: [1] })).rejects.toThrow(
+      GenerationError,
+    );
   });
 });

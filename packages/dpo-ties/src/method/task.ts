@@ -1,5 +1,5 @@
 /**
- * What every variant of a run shares: the tokenizer, the frozen reference (model and cached
+ * The task every variant of a run shares: the tokenizer, the frozen reference (model and cached
  * log-probs), the training groups, the held-out pairs, and for the steering task the reward model and
  * the held-out prompts its policies are sampled on.
  *

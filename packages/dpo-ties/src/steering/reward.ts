@@ -3,8 +3,8 @@
  * counts, trained on labelled review sentences with @lab/tensor's AdamW. The reward of a text is the
  * logit (log-odds) of positive sentiment, w . counts(text) + b.
  *
- * Words rather than the story model's tok512 pieces: tok512 splits review words into fragments that
- * carry little sentiment alone, and a word vocabulary from the training split classifies better.
+ * Words rather than the story model's tok512 pieces, because tok512 splits review words into
+ * fragments that carry little sentiment alone. The vocabulary comes from the training split.
  */
 import type { LabelledExample } from '@lab/data';
 import { permutation } from '@lab/data';
