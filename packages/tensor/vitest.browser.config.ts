@@ -1,5 +1,6 @@
-// The WebGPU tests again, in headless Chromium (its SwiftShader adapter), with Debian's Chromium:
-// Playwright's own browser download cannot work without a network. Run with `npm run test:browser`.
+// The WebGPU tests and the wasm conformance suite again, in headless Chromium (WebGPU on its
+// SwiftShader adapter), with Debian's Chromium: Playwright's own browser download cannot work without a
+// network. Run with `npm run test:browser`.
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
@@ -26,9 +27,20 @@ const CHROMIUM_ARGS = [
   '--no-sandbox',
 ];
 
+/** Cross-origin isolation, so the page has SharedArrayBuffer and the wasm backend its worker threads. */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** Conformance files that need Node (a child process, V8 flags) run in the Node project only. */
+const NODE_ONLY = ['test/conformance/wasm-build.test.ts', 'test/conformance/wasm-relaxed.test.ts'];
+
 export default defineConfig({
+  server: { headers: ISOLATION_HEADERS },
   test: {
-    include: hasChromium ? ['test/webgpu/**/*.test.ts'] : [],
+    include: hasChromium ? ['test/webgpu/**/*.test.ts', 'test/conformance/**/*.test.ts'] : [],
+    exclude: NODE_ONLY,
     passWithNoTests: !hasChromium,
     setupFiles: ['test/setup.ts'],
     reporters: ['default', 'json'],

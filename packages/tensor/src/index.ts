@@ -8,7 +8,7 @@ registerBackend('wasm', () => new WasmBackend());
 export { gradients, backward, type GradientOptions } from './autograd/engine.js';
 export { grad, valueAndGrad } from './autograd/functional.js';
 export { isGradEnabled, noGrad } from './autograd/mode.js';
-export { WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { initWasm, WasmBackend, type WasmBackendOptions, type WasmInitOptions } from './backends/wasm/index.js';
 export { type Backend, type BufferView, currentBackendName, getBackend, registerBackend, registeredBackends, useBackend } from './backend.js';
 export type { DType, TypedArray } from './dtype.js';
 export {

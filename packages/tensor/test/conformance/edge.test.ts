@@ -1,9 +1,9 @@
 // Edge cases on the backend under test: empty and size-1 tensors, non-contiguous views, extreme and
 // NaN inputs, argmax ties, and the wasm backend's threaded and single-threaded paths agreeing.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../../src/index.js';
 import { checkNoLeaks } from '../helpers.js';
-import { BACKENDS, checkCase, expectClose, input, SINGLE_THREAD_WASM } from './harness.js';
+import { BACKENDS, checkCase, expectClose, HOST, input, SINGLE_THREAD_WASM } from './harness.js';
 
 checkNoLeaks();
 
@@ -71,9 +71,13 @@ describe.each(BACKENDS)('%s edge cases', (backend) => {
   });
 });
 
-describe('wasm threads on and off', () => {
+describe(`wasm threads on and off in ${HOST}`, () => {
   // Each output element is computed by one thread with the same operation order whatever the split,
-  // so the threaded and single-threaded results must be bit-for-bit identical.
+  // so the threaded and single-threaded results must be bit-for-bit identical. In a browser the workers
+  // start only while the page is idle, hence the wait for them before the first job.
+  const threaded = () => T.getBackend('wasm') as T.WasmBackend;
+  beforeAll(() => threaded().ready());
+
   const tall = (a: T.Tensor) => T.concat([a, a, a, a], 0); // (1200, 200): 240k elements, past the parallel threshold
   const ops: [string, (a: T.Tensor, b: T.Tensor) => T.Tensor][] = [
     ['matmul 300x200x150', (a, b) => T.matmul(a, b)],
@@ -88,10 +92,12 @@ describe('wasm threads on and off', () => {
     try {
       T.scope(() => {
         const single = fn(a1, b1);
-        const threaded = fn(aN, bN);
-        expect(T.getBackend('wasm').limits.threads).toBeGreaterThan(T.getBackend(SINGLE_THREAD_WASM).limits.threads);
-        expect(Array.from(threaded.dataSync())).toEqual(Array.from(single.dataSync()));
-        expectClose(threaded, fn(a, b), { atol: 2e-4, rtol: 1e-4 }, 'threaded vs cpu');
+        const jobsBefore = threaded().threadStats.parallelJobs;
+        const many = fn(aN, bN);
+        expect(threaded().limits.threads).toBeGreaterThan(T.getBackend(SINGLE_THREAD_WASM).limits.threads);
+        expect(threaded().threadStats.parallelJobs, 'jobs the workers took part in').toBeGreaterThan(jobsBefore);
+        expect(Array.from(many.dataSync())).toEqual(Array.from(single.dataSync()));
+        expectClose(many, fn(a, b), { atol: 2e-4, rtol: 1e-4 }, 'threaded vs cpu');
       });
     } finally {
       for (const t of [a, b, a1, b1, aN, bN]) t.dispose();

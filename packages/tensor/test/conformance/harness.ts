@@ -1,12 +1,19 @@
 // Shared machinery of the backend conformance suite: every case runs an op on the cpu backend (the
 // reference) and on the backend under test with the same inputs, and compares forward values and
-// gradients within the tolerance of the output's dtype.
+// gradients within the tolerance of the output's dtype. It runs in Node and in the browser project, so
+// it imports nothing from node:* and reads the environment through whichever object the host has.
 import { expect } from 'vitest';
 import { type DType, fromArray, grad, mul, registerBackend, scope, sum, type Tensor, WasmBackend } from '../../src/index.js';
 import { randomValues } from '../helpers.js';
 
+type Env = Record<string, string | undefined>;
+const env: Env = (globalThis as { process?: { env?: Env } }).process?.env ?? (import.meta as { env?: Env }).env ?? {};
+
 /** Backends under test. A later backend (webgpu) is added here or through LAB_CONFORMANCE_BACKENDS. */
-export const BACKENDS: string[] = process.env.LAB_CONFORMANCE_BACKENDS?.split(',') ?? ['wasm'];
+export const BACKENDS: string[] = env.LAB_CONFORMANCE_BACKENDS?.split(',') ?? ['wasm'];
+
+/** Where the suite runs: 'browser' in the vitest browser project (a page, not Node). */
+export const HOST = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' ? 'node' : 'browser';
 
 /** A wasm backend with one thread, registered once, to compare against the threaded one. */
 export const SINGLE_THREAD_WASM = 'wasm-1thread';

@@ -1,4 +1,4 @@
-import type { Backend, BufferView, OutputSpec } from '../../backend.js';
+import { type Backend, type BufferView, getBackend, type OutputSpec, registerBackend, useBackend } from '../../backend.js';
 import { castScalar, type DType, type TypedArray } from '../../dtype.js';
 import { BackendError } from '../../errors.js';
 import type { KernelOp, OpAttrs, ReduceAttrs } from '../../ops/defs.js';
@@ -7,9 +7,17 @@ import { runCpuKernel } from './fallback.js';
 import { binaryKernel, contiguousKernel, hasBinaryKernel, hasUnaryKernel, unaryKernel } from './kernels-elementwise.js';
 import { matmulKernel } from './kernels-matmul.js';
 import { argKernel, attentionKernel, crossEntropyKernel, normKernel, reduceKernel, softmaxKernel } from './kernels-rows.js';
-import { type WasmBuffer, WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
+import type { PoolStats } from './pool.js';
+import { precompileRuntime, type WasmBuffer, WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 
 export type WasmBackendOptions = WasmRuntimeOptions;
+
+export interface WasmInitOptions extends WasmBackendOptions {
+  /** Name to register the backend under (default 'wasm', replacing the default factory). */
+  name?: string;
+  /** Make it the current backend. */
+  use?: boolean;
+}
 
 /** Runs an op's wasm kernel, or returns null for inputs the kernel does not cover so the cpu kernel runs. */
 function nativeKernel(rt: WasmRuntime, op: KernelOp, inputs: readonly BufferView[], attrs: unknown, out: OutputSpec): WasmBuffer | null {
@@ -65,6 +73,20 @@ export class WasmBackend implements Backend {
   /** Threads a large kernel uses, including the calling thread. */
   get threads(): number {
     return this.rt.threads;
+  }
+
+  /** Worker threads started and ready, and jobs they have taken part in. */
+  get threadStats(): PoolStats {
+    return this.rt.poolStats;
+  }
+
+  /**
+   * Resolves when the worker threads can take jobs. In a browser workers start only while the page's
+   * thread is idle, and jobs before that run on the calling thread alone. Node's workers start within
+   * the first job (or this call), so this resolves at once there.
+   */
+  ready(): Promise<void> {
+    return this.rt.ready();
   }
 
   /** Blocks and bytes of wasm memory held by live buffers and kernel scratch. */
@@ -128,4 +150,25 @@ export class WasmBackend implements Backend {
     if (b.freed) throw new BackendError(this.name, `buffer at ${b.ptr} (${b.size} x ${b.dtype}) was used after it was freed`);
     return b;
   }
+}
+
+/**
+ * Creates a wasm backend with its module compiled asynchronously and its worker threads started, and
+ * registers it (as 'wasm' unless `name` is given). The way to get a threaded backend in a browser page:
+ * the page must be cross-origin isolated (COOP same-origin and COEP require-corp) for shared memory.
+ */
+export async function initWasm(options: WasmInitOptions = {}): Promise<WasmBackend> {
+  const name = options.name ?? 'wasm';
+  await precompileRuntime(options);
+  const backend = new WasmBackend(options, name);
+  try {
+    await backend.ready();
+  } catch (error) {
+    backend.dispose();
+    throw error;
+  }
+  registerBackend(name, () => backend);
+  getBackend(name);
+  if (options.use) useBackend(name);
+  return backend;
 }

@@ -1,3 +1,4 @@
+import { BackendError } from '../../errors.js';
 import { LAYOUT, RELAXED_MODULE, RELAXED_PROBE, SHARED_FLAG_OFFSET, SIMD_MODULE } from './module.generated.js';
 
 /** Exports of the kernel module. Pointers and strides are in bytes, sizes in elements. */
@@ -36,17 +37,40 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
-/**
- * Compiles the kernel module synchronously.
- * NOTE: Chrome has rejected synchronous compiles of modules over 4 KB on a page's main thread (not
- * verified here). This module is about 14 KB, so in a browser create the backend in a worker until an
- * async factory exists.
- */
-export function compileKernels(relaxed: boolean, shared: boolean): WebAssembly.Module {
+/** Compiled modules by variant, so that backends after the first (and `initWasm`'s async compile) share one. */
+const compiled = new Map<string, WebAssembly.Module>();
+
+function kernelBytes(relaxed: boolean, shared: boolean): Uint8Array<ArrayBuffer> {
   const bytes = decodeBase64(relaxed ? RELAXED_MODULE : SIMD_MODULE);
   if (!shared) {
     // Limits flag 3 (shared, with maximum) -> 1 (maximum only): the same code on an unshared memory.
     bytes[relaxed ? SHARED_FLAG_OFFSET.relaxed : SHARED_FLAG_OFFSET.simd] = 1;
   }
-  return new WebAssembly.Module(bytes);
+  return bytes;
+}
+
+/**
+ * Returns the kernel module, compiling it synchronously the first time. Chromium limits synchronous
+ * compiles on a page's main thread: to 8 MB in current versions (Chromium 156 compiles this 14 KB
+ * module, as the browser tests check), to 4 KB in older ones. `initWasm` compiles asynchronously first.
+ */
+export function compileKernels(relaxed: boolean, shared: boolean): WebAssembly.Module {
+  const key = `${relaxed}/${shared}`;
+  let module = compiled.get(key);
+  if (!module) {
+    try {
+      module = new WebAssembly.Module(kernelBytes(relaxed, shared));
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new BackendError('wasm', `failed to compile the kernel module synchronously (${error.message}); call \`await initWasm()\` before using the backend`);
+    }
+    compiled.set(key, module);
+  }
+  return module;
+}
+
+/** Compiles the kernel module off the calling thread, for `compileKernels` to return later. */
+export async function precompileKernels(relaxed: boolean, shared: boolean): Promise<void> {
+  const key = `${relaxed}/${shared}`;
+  if (!compiled.has(key)) compiled.set(key, await WebAssembly.compile(kernelBytes(relaxed, shared)));
 }

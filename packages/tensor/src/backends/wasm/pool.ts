@@ -47,6 +47,26 @@ for (;;) {
 }
 `;
 
+/** Interface of a thread pool, whichever host's workers it uses. */
+export interface JobPool {
+  /** Threads including the calling thread. */
+  readonly size: number;
+  /** Runs `job` on every thread, with `runHere` as the calling thread's share (thread index 0). */
+  run(job: number, runHere: (job: number, thread: number) => void): void;
+  /** Resolves when every worker can take jobs, and rejects when one could not start. */
+  ready(): Promise<void>;
+  readonly stats: PoolStats;
+  dispose(): void;
+}
+
+export interface PoolStats {
+  workers: number;
+  /** Workers that have started and can take jobs. */
+  ready: number;
+  /** Jobs run with the workers taking part. */
+  parallelJobs: number;
+}
+
 interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
@@ -77,9 +97,10 @@ export function availableCores(): number {
  * not in a browser's). Workers start on the first job and are unref'd, so they never keep the process
  * alive. `dispose` stops them.
  */
-export class ThreadPool {
+export class ThreadPool implements JobPool {
   private workers: NodeWorker[] = [];
   private started = false;
+  private parallelJobs = 0;
   private words: Int32Array;
 
   constructor(
@@ -112,6 +133,17 @@ export class ThreadPool {
     if (Atomics.load(this.words, FAILED) !== 0) {
       throw new BackendError('wasm', 'a worker thread trapped while running a kernel; recreate the backend with threads: 1 to see the error');
     }
+    this.parallelJobs++;
+  }
+
+  /** Starts the workers now (Node's start while the main thread waits, so this resolves at once). */
+  async ready(): Promise<void> {
+    this.start();
+  }
+
+  get stats(): PoolStats {
+    const ready = this.started ? Math.min(Atomics.load(this.words, READY), this.workers.length) : 0;
+    return { workers: this.workers.length, ready, parallelJobs: this.parallelJobs };
   }
 
   dispose(): void {

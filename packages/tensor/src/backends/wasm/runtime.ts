@@ -1,8 +1,9 @@
 import { bytesPerElement, type DType, type TypedArray } from '../../dtype.js';
 import { BackendError } from '../../errors.js';
 import { Allocator, PAGE_BYTES } from './allocator.js';
-import { compileKernels, type KernelExports, LAYOUT, relaxedSimdSupported } from './loader.js';
-import { availableCores, CONTROL_BYTES, nodeWorkerClass, ThreadPool } from './pool.js';
+import { compileKernels, type KernelExports, LAYOUT, precompileKernels, relaxedSimdSupported } from './loader.js';
+import { availableCores, CONTROL_BYTES, type JobPool, nodeWorkerClass, type PoolStats, ThreadPool } from './pool.js';
+import { BrowserThreadPool, browserWorkersAvailable } from './pool-browser.js';
 
 /** A block of wasm memory with `size` elements of `dtype` from byte address `ptr`. */
 export interface WasmBuffer {
@@ -27,6 +28,21 @@ export interface WasmRuntimeOptions {
 const JOB_WORDS = 32;
 const RESERVED_BYTES = 1024;
 
+/** Threads and module variant for `options` on this host: workers need Node's or a cross-origin isolated page's. */
+function planRuntime(options: WasmRuntimeOptions) {
+  const WorkerClass = nodeWorkerClass();
+  const requested = Math.max(1, Math.floor(options.threads ?? availableCores()));
+  const shared = (WorkerClass !== null || browserWorkersAvailable()) && requested > 1;
+  const relaxed = (options.relaxedSimd ?? true) && relaxedSimdSupported();
+  return { WorkerClass, shared, threads: shared ? requested : 1, relaxed };
+}
+
+/** Compiles the module that a runtime with `options` will use, asynchronously (see `initWasm`). */
+export async function precompileRuntime(options: WasmRuntimeOptions = {}): Promise<void> {
+  const { relaxed, shared } = planRuntime(options);
+  await precompileKernels(relaxed, shared);
+}
+
 /** One instantiated kernel module with its memory, allocator and optional worker threads. */
 export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
@@ -37,7 +53,7 @@ export class WasmRuntime {
   readonly threads: number;
   /** Upper bound of the memory, in bytes. */
   readonly maxBytes: number;
-  private pool: ThreadPool | null = null;
+  private pool: JobPool | null = null;
   private heap: ArrayBuffer | SharedArrayBuffer;
   private u8View: Uint8Array;
   private i32View: Int32Array;
@@ -49,11 +65,10 @@ export class WasmRuntime {
     const maxBytes = Math.min(options.maxMemoryBytes ?? 2 ** 32, LAYOUT.maxPages * PAGE_BYTES);
     const maxPages = Math.floor(maxBytes / PAGE_BYTES);
     this.maxBytes = maxPages * PAGE_BYTES;
-    const WorkerClass = nodeWorkerClass();
-    const requested = Math.max(1, Math.floor(options.threads ?? availableCores()));
-    this.shared = WorkerClass !== null && requested > 1;
-    this.threads = this.shared ? requested : 1;
-    this.relaxed = (options.relaxedSimd ?? true) && relaxedSimdSupported();
+    const { WorkerClass, shared, threads, relaxed } = planRuntime(options);
+    this.shared = shared;
+    this.threads = threads;
+    this.relaxed = relaxed;
     const module = compileKernels(this.relaxed, this.shared);
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: maxPages, shared: this.shared });
     this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
@@ -65,8 +80,10 @@ export class WasmRuntime {
     this.i32View = new Int32Array(this.heap);
     this.f32View = new Float32Array(this.heap);
     this.f64View = new Float64Array(this.heap);
-    if (this.threads > 1 && WorkerClass) {
-      this.pool = new ThreadPool(WorkerClass, module, this.memory, 64, this.threads);
+    if (this.threads > 1) {
+      this.pool = WorkerClass
+        ? new ThreadPool(WorkerClass, module, this.memory, 64, this.threads)
+        : new BrowserThreadPool(module, this.memory, 64, this.threads);
     }
     if (64 + CONTROL_BYTES > this.jobPtr || this.jobPtr + JOB_WORDS * 4 > RESERVED_BYTES) {
       throw new BackendError('wasm', 'internal layout error: control and job blocks overlap');
@@ -131,6 +148,15 @@ export class WasmRuntime {
   /** Threads a job may use: the pool's size, or 1. */
   get jobThreads(): number {
     return this.pool ? this.pool.size : 1;
+  }
+
+  /** Resolves when the worker threads can take jobs (at once without threads). */
+  async ready(): Promise<void> {
+    await this.pool?.ready();
+  }
+
+  get poolStats(): PoolStats {
+    return this.pool?.stats ?? { workers: 0, ready: 0, parallelJobs: 0 };
   }
 
   dispose(): void {
