@@ -1,6 +1,6 @@
 /**
- * What each `lab` command does, as plain async functions (the Promise API). The Effect commands in
- * commands.ts parse the command line and call these.
+ * The `lab` commands as plain async functions (the Promise API). The Effect commands in commands.ts
+ * parse the command line and call these.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -28,7 +28,7 @@ import {
   writeRunReport,
 } from '@lab/trainer';
 
-/** Where a command writes; tests pass their own. */
+/** Output streams of a command; tests pass their own. */
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -42,7 +42,7 @@ export const processIo: Io = {
 export interface BackendInfo {
   name: string;
   available: boolean;
-  /** Why it cannot start, when it cannot. */
+  /** Reason the backend cannot start, or null when it can. */
   error: string | null;
   limits: Record<string, number>;
   features: string[];

@@ -28,7 +28,7 @@ export function offsetsOf(shape: readonly number[], strides: readonly number[], 
   return out;
 }
 
-/** The view's elements as a contiguous typed array; no copy when the view already is one. */
+/** Returns the view's elements as a contiguous typed array, without a copy when the view already is one. */
 export function dense(view: CpuView): TypedArray {
   const size = sizeOf(view.shape);
   if (isContiguous(view.shape, view.strides)) {
@@ -54,8 +54,8 @@ export function moveAxesLast(view: CpuView, axes: readonly number[]): CpuView {
 }
 
 /**
- * Offsets into a contiguous output of `shape` for elements enumerated with `axes` moved last; used to
- * write results computed in moved order back to their places.
+ * Computes offsets into a contiguous output of `shape` for elements enumerated with `axes` moved last.
+ * Kernels use them to write results computed in moved order back to their places.
  */
 export function movedOutputOffsets(shape: readonly number[], axes: readonly number[]): Int32Array | Float64Array {
   const strides = contiguousStrides(shape);
